@@ -1,0 +1,135 @@
+"""``clientcard customers``: add, show, edit, list and delete customer records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from clientcard.cli.context import pass_workspace
+from clientcard.cli.output import format_option, print_json, print_pairs, print_table
+from clientcard.core.errors import ClientcardError
+from clientcard.core.model import Customer
+from clientcard.core.workspace import Workspace
+
+
+def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``KEY=VALUE`` options as a dict; a pair without ``=`` is an error naming it."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ClientcardError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set city=Roma")
+        values[key.strip()] = value
+    return values
+
+
+@click.group("customers")
+def command() -> None:
+    """Add, show, edit, list and delete customers."""
+
+
+@command.command("add")
+@click.option("--name", required=True, help="Full name.")
+@click.option("--email", help="E-mail address.")
+@click.option("--phone", help="Phone number (E.164, or local to workspace.region).")
+@click.option("--external-id", help="Your booking system's id for this customer (unique).")
+@click.option("--joined-at", help="Date joined, YYYY-MM-DD [default: today].")
+@click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="A field value; repeat for more.")
+@pass_workspace()
+def add(
+    workspace: Workspace,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    external_id: str | None,
+    joined_at: str | None,
+    tags: tuple[str, ...],
+    assignments: tuple[str, ...],
+) -> None:
+    """Add a customer and print its id (alone, for scripts)."""
+    values: dict[str, Any] = {"name": name, "email": email, "phone": phone, "external_id": external_id}
+    if joined_at is not None:
+        values["joined_at"] = joined_at
+    values.update(parse_assignments(assignments))
+    (customer,) = workspace.add_customers([{**values, "tags": list(tags)}])
+    click.echo(customer.id)
+
+
+@command.command("show")
+@click.argument("id", type=int)
+@format_option("table", "json")
+@pass_workspace()
+def show(workspace: Workspace, id: int, fmt: str) -> None:
+    """Show one customer."""
+    customer = workspace.get_customer(id)
+    data = workspace.to_json(customer)
+    if fmt == "json":
+        print_json(data)
+        return
+    schema = workspace.schema()
+    pairs: list[tuple[str, Any]] = [("id", customer.id)]
+    for field in schema.defs.values():
+        raw = data[field.key] if field.builtin else data["fields"].get(field.key)
+        pairs.append((field.label, schema.render(field.key, raw)))
+    pairs += [
+        ("Status", customer.status or ""),
+        ("Tags", ", ".join(customer.tags)),
+        ("Created", customer.created_at.isoformat(timespec="seconds")),
+        ("Updated", customer.updated_at.isoformat(timespec="seconds")),
+    ]
+    print_pairs(pairs, title=f"customer {customer.id}")
+
+
+@command.command("edit")
+@click.argument("id", type=int)
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="A field value; repeat for more.")
+@click.option("--unset", "unset", multiple=True, metavar="KEY", help="Clear a field; repeat for more.")
+@pass_workspace()
+def edit(workspace: Workspace, id: int, assignments: tuple[str, ...], unset: tuple[str, ...]) -> None:
+    """Change a customer's field values."""
+    if not assignments and not unset:
+        raise ClientcardError("nothing to change: give --set KEY=VALUE or --unset KEY")
+    workspace.update_customer(id, parse_assignments(assignments), unset=unset)
+    click.echo(f"updated customer {id}")
+
+
+def _row(customer: Customer) -> tuple[Any, ...]:
+    return (
+        customer.id,
+        customer.name,
+        customer.email,
+        customer.phone,
+        customer.joined_at.isoformat() if customer.joined_at else None,
+        customer.status,
+        ", ".join(customer.tags),
+    )
+
+
+@command.command("list")
+@click.option("--limit", type=click.IntRange(min=0), help="Show at most this many.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
+@format_option("table", "json")
+@pass_workspace()
+def list_(workspace: Workspace, limit: int | None, offset: int, fmt: str) -> None:
+    """List customers (every one unless --limit is given)."""
+    customers = workspace.customers(limit=limit, offset=offset)
+    if fmt == "json":
+        print_json([workspace.to_json(c) for c in customers])
+        return
+    print_table(("id", "name", "email", "phone", "joined", "status", "tags"), [_row(c) for c in customers])
+
+
+@command.command("delete")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_workspace()
+def delete(workspace: Workspace, ids: tuple[int, ...], yes: bool) -> None:
+    """Delete customers by id."""
+    for id in ids:
+        workspace.get_customer(id)  # an unknown id is reported before asking
+    if not yes:
+        click.confirm(f"Delete {len(set(ids))} customer(s)?", abort=True)
+    deleted = workspace.delete_customers(ids)
+    click.echo(f"deleted {len(deleted)} customer(s)")

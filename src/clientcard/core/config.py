@@ -1,0 +1,299 @@
+"""``clientcard.toml``: typed settings, their validation, and comment-keeping edits.
+
+Every table is declared by someone: the core declares ``[workspace]``,
+``[storage]`` and ``[plugins]``; plugins declare theirs through
+``clientcard_register_settings``.  A declaration is an attrs class whose
+attributes have defaults; the file's table is checked against it strictly
+(unknown keys and wrong types are errors naming the key and what is expected).
+A top-level table nobody declares is only warned about: it may belong to a
+plugin that is disabled or failed to load.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+import tomlkit
+from attrs import define, field, validators
+
+from clientcard.core.errors import ConfigError
+
+CONFIG_NAME = "clientcard.toml"
+
+
+def _region(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError("a two-letter ISO 3166 region code in capitals, such as IT or US")
+
+
+def _currency(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError("a three-letter ISO 4217 currency code, such as EUR or USD")
+
+
+def _timezone(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("an IANA time zone name, such as Europe/Rome or UTC") from None
+
+
+@define(frozen=True)
+class WorkspaceSettings:
+    """``[workspace]``: how values are read and shown."""
+
+    #: region for phone numbers written without a country code
+    region: str | None = field(default=None, validator=_region)
+    #: currency for money amounts written without one
+    currency: str | None = field(default=None, validator=_currency)
+    #: the business's time zone: dates are calendar dates there
+    timezone: str = field(default="UTC", validator=_timezone)
+    locale: str = "en"
+
+
+@define(frozen=True)
+class StorageSettings:
+    """``[storage]``: which backend keeps the data."""
+
+    backend: str = "tinydb"
+
+
+@define(frozen=True)
+class PluginsSettings:
+    """``[plugins]``: plugins to leave out, built-ins included."""
+
+    disabled: list[str] = field(factory=list, validator=validators.instance_of(list))
+
+
+CORE_TABLES: dict[str, type[Any]] = {
+    "workspace": WorkspaceSettings,
+    "storage": StorageSettings,
+    "plugins": PluginsSettings,
+}
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    """The parsed TOML file ({} when absent); a syntax error is a ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def raw_disabled(raw: Mapping[str, Any]) -> list[str]:
+    """``[plugins] disabled`` before the full check (the plugins decide the rest)."""
+    value = raw.get("plugins", {}).get("disabled", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{CONFIG_NAME}: plugins.disabled: expected a list of plugin names")
+    return value
+
+
+# -- strict type checks ------------------------------------------------------------
+
+
+def describe(hint: Any) -> str:
+    """A type hint in words, for error messages."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        parts = [describe(a) for a in typing.get_args(hint) if a is not type(None)]
+        return " or ".join(parts)
+    if origin is list:
+        (inner,) = typing.get_args(hint) or (Any,)
+        return f"a list of {describe(inner).removeprefix('a ').removeprefix('an ')}s"
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    return {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+    }.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def fits(value: Any, hint: Any) -> bool:
+    """Whether a TOML value fits a type hint exactly (no silent conversions)."""
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(fits(value, a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if origin is list:
+        (inner,) = typing.get_args(hint) or (Any,)
+        return isinstance(value, list) and all(fits(v, inner) for v in value)
+    if origin is typing.Literal:
+        return value in typing.get_args(hint)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def build(table: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
+    """An instance of ``cls`` from a table's values, checked strictly."""
+    hints = typing.get_type_hints(cls)
+    names = {a.name for a in attrs.fields(cls)}
+    for key, value in values.items():
+        if key not in names:
+            known = ", ".join(sorted(names))
+            raise ConfigError(f"{CONFIG_NAME}: unknown key '{table}.{key}'; [{table}] knows: {known}")
+        if not fits(value, hints[key]):
+            raise ConfigError(
+                f"{CONFIG_NAME}: {table}.{key} = {value!r} has the wrong type; "
+                f"expected {describe(hints[key])}"
+            )
+    for attribute in attrs.fields(cls):
+        if attribute.name in values and attribute.validator is not None:
+            value = values[attribute.name]
+            try:
+                attribute.validator(None, attribute, value)
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(
+                    f"{CONFIG_NAME}: {table}.{attribute.name} = {value!r} is not valid; "
+                    f"expected {exc}"
+                ) from None
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{CONFIG_NAME}: [{table}] is not valid: {exc}") from None
+
+
+def _sub(raw: Mapping[str, Any], dotted: str) -> Mapping[str, Any] | None:
+    node: Any = raw
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, Mapping) else None
+
+
+class Settings:
+    """The checked settings of a workspace: one attrs instance per declared table."""
+
+    def __init__(self, raw: Mapping[str, Any], declared: Mapping[str, type[Any]]) -> None:
+        self.declared = dict(declared)
+        self.tables: dict[str, Any] = {}
+        self.warnings: list[str] = []
+        for table, cls in sorted(self.declared.items()):
+            section = _sub(raw, table) or {}
+            own = {
+                k: v
+                for k, v in section.items()
+                if f"{table}.{k}" not in self.declared
+            }
+            self.tables[table] = build(table, cls, own)
+        for key in raw:
+            if not any(t == key or t.startswith(key + ".") for t in self.declared):
+                self.warnings.append(
+                    f"{CONFIG_NAME}: table [{key}] is not used by any loaded plugin "
+                    "(a plugin may be disabled or missing; see 'clientcard plugins')"
+                )
+        for table in self.declared:
+            for key, value in (_sub(raw, table) or {}).items():
+                dotted = f"{table}.{key}"
+                if isinstance(value, Mapping) and dotted not in self.declared:
+                    if not any(t.startswith(dotted + ".") for t in self.declared):
+                        raise ConfigError(f"{CONFIG_NAME}: unknown table [{dotted}]")
+
+    def __getitem__(self, table: str) -> Any:
+        return self.tables[table]
+
+    def locate(self, key: str) -> tuple[str, attrs.Attribute[Any]]:
+        """The declared table and attribute of a dotted key such as ``workspace.region``."""
+        table, _, name = key.rpartition(".")
+        cls = self.declared.get(table)
+        if cls is not None:
+            for attribute in attrs.fields(cls):
+                if attribute.name == name:
+                    return table, attribute
+        raise ConfigError(f"unknown setting {key!r}; see 'clientcard config list'")
+
+    def value(self, key: str) -> Any:
+        table, attribute = self.locate(key)
+        return getattr(self.tables[table], attribute.name)
+
+    def items(self) -> list[tuple[str, Any, bool]]:
+        """Every setting: dotted key, value, and whether it is the default."""
+        rows = []
+        for table, instance in sorted(self.tables.items()):
+            for attribute in attrs.fields(type(instance)):
+                value = getattr(instance, attribute.name)
+                default = attribute.default
+                if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                    default = default.factory()
+                rows.append((f"{table}.{attribute.name}", value, value == default))
+        return rows
+
+
+def parse_setting(text: str, hint: Any) -> Any:
+    """Read a value typed on the command line for a setting of type ``hint``."""
+    if fits(text, hint) and typing.get_origin(hint) is not list:
+        if hint is str or str in typing.get_args(hint):
+            return text
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    if typing.get_origin(hint) is list and not isinstance(value, list):
+        value = [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class ConfigFile:
+    """Edits ``clientcard.toml`` in place, keeping the user's comments and layout."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def document(self) -> tomlkit.TOMLDocument:
+        if not self.path.exists():
+            return tomlkit.document()
+        return tomlkit.parse(self.path.read_text(encoding="utf-8"))
+
+    def set(self, key: str, value: Any) -> None:
+        doc = self.document()
+        *tables, name = key.split(".")
+        node: Any = doc
+        for part in tables:
+            if part not in node:
+                node[part] = tomlkit.table(is_super_table=part != tables[-1])
+            node = node[part]
+        node[name] = value
+        self._save(doc)
+
+    def unset(self, key: str) -> bool:
+        doc = self.document()
+        *tables, name = key.split(".")
+        node: Any = doc
+        for part in tables:
+            if part not in node:
+                return False
+            node = node[part]
+        if name not in node:
+            return False
+        del node[name]
+        self._save(doc)
+        return True
+
+    def _save(self, doc: tomlkit.TOMLDocument) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+        tmp.replace(self.path)

@@ -1,0 +1,129 @@
+"""Customer documents: building, changing and checking them against the fields.
+
+A customer document is the JSON form of :class:`~clientcard.core.model.Customer`
+and is what the store keeps.  Everything here works on one write session and
+one :class:`~clientcard.core.fields.FieldSchema`; the workspace wraps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
+from clientcard.core.fields import BUILTIN_KEYS, FieldSchema
+from clientcard.core.store import Doc, Table
+
+CUSTOMERS = "customers"
+FIELDS = "fields"
+
+
+def normalise_tags(tags: Iterable[str], *, row: int | None = None) -> list[str]:
+    """Tags with spaces collapsed, without blanks or case-insensitive repeats, first spelling kept."""
+    seen: dict[str, str] = {}
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise ValidationError("tags", tag, "text", row=row)
+        clean = " ".join(tag.split())
+        if clean and clean.casefold() not in seen:
+            seen[clean.casefold()] = clean
+    return list(seen.values())
+
+
+def new_doc(
+    schema: FieldSchema,
+    values: Mapping[str, Any],
+    tags: Iterable[str],
+    *,
+    id: int,
+    now: datetime,
+    today: date,
+    row: int | None = None,
+) -> Doc:
+    """A new customer document from flat values (built-in and custom keys)."""
+    doc: Doc = {
+        "id": id,
+        "external_id": None,
+        "name": None,
+        "email": None,
+        "phone": None,
+        "joined_at": today.isoformat(),
+        "status": None,
+        "tags": normalise_tags(tags, row=row),
+        "fields": {},
+        "created_at": now.isoformat(),
+        "updated_at": now.isoformat(),
+    }
+    _set_values(schema, doc, values, row=row)
+    for field in schema.defs.values():
+        if field.required and _value(doc, field.key) is None:
+            raise ValidationError(field.key, None, f"a value: {field.label} is required", row=row)
+    return doc
+
+
+def changed_doc(
+    schema: FieldSchema,
+    doc: Doc,
+    values: Mapping[str, Any],
+    unset: Iterable[str],
+    *,
+    now: datetime,
+    tags: Iterable[str] | None = None,
+) -> Doc:
+    """A copy of ``doc`` with ``values`` set, ``unset`` keys cleared and maybe new tags."""
+    new = dict(doc)
+    new["fields"] = dict(doc["fields"])
+    for key in unset:
+        field = schema.get(key)
+        if field.required:
+            raise ValidationError(key, None, f"a value: {field.label} is required")
+        if key in BUILTIN_KEYS:
+            new[key] = None
+        else:
+            new["fields"].pop(key, None)
+    _set_values(schema, new, values)
+    if tags is not None:
+        new["tags"] = normalise_tags(tags)
+    if new != doc:
+        new["updated_at"] = now.isoformat()
+    return new
+
+
+def _set_values(schema: FieldSchema, doc: Doc, values: Mapping[str, Any], *, row: int | None = None) -> None:
+    for key, value in values.items():
+        coerced = schema.coerce(key, value, row=row)
+        if coerced is None and schema.get(key).required:
+            raise ValidationError(key, value, f"a value: {schema.get(key).label} is required", row=row)
+        if key in BUILTIN_KEYS:
+            doc[key] = coerced
+        elif coerced is None:
+            doc["fields"].pop(key, None)
+        else:
+            doc["fields"][key] = coerced
+
+
+def _value(doc: Doc, key: str) -> Any:
+    return doc[key] if key in BUILTIN_KEYS else doc["fields"].get(key)
+
+
+def check_unique(table: Table, doc: Doc, *, row: int | None = None) -> None:
+    """Refuse an ``external_id`` that another customer already has."""
+    external_id = doc.get("external_id")
+    if external_id is None:
+        return
+    others = [i for i in table.find("external_id", external_id) if i != doc["id"]]
+    if others:
+        where = f"row {row}: " if row is not None else ""
+        raise DuplicateError(
+            f"{where}external_id {external_id!r} already belongs to customer {others[0]}; "
+            "external ids must be unique"
+        )
+
+
+def existing(table: Table, id: int) -> Doc:
+    """The document of customer ``id``, or :class:`NotFoundError`."""
+    doc = table.get(id)
+    if doc is None:
+        raise NotFoundError(f"no customer with id {id}; see 'clientcard customers list'")
+    return doc

@@ -1,0 +1,91 @@
+"""The one exception hierarchy of clientcard.
+
+Every error a user can cause is a :class:`ClientcardError` whose message is a
+single line saying what was wrong (the field, row or value) and what is expected.
+The CLI prints that line and exits with status 1; a host application can catch
+the class it cares about.  Anything else escaping clientcard is a bug.
+"""
+
+from __future__ import annotations
+
+
+class ClientcardError(Exception):
+    """Base of every error a user or a host application can cause and fix."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class WorkspaceError(ClientcardError):
+    """The workspace directory is missing, not initialised, or already exists."""
+
+
+class ConfigError(ClientcardError):
+    """``clientcard.toml`` has an unknown key, a wrong type or an invalid value."""
+
+
+class PluginError(ClientcardError):
+    """A plugin is broken, missing, or registers a name another plugin already uses."""
+
+
+class StoreError(ClientcardError):
+    """The store on disk cannot be read (corrupt or hand-edited) or written."""
+
+
+class ValidationError(ClientcardError):
+    """A value does not fit its field.
+
+    ``field`` is the field key, ``value`` the rejected input and ``expected``
+    says what would have been accepted; ``row`` is set for bulk input.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        value: object,
+        expected: str,
+        *,
+        row: int | None = None,
+    ) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        self.row = row
+        where = f"row {row}: " if row is not None else ""
+        super().__init__(f"{where}{field}: {value!r} is not valid; expected {expected}")
+
+
+class FieldValueError(ValueError):
+    """Raised by a field type when a value does not fit; the core adds the field name.
+
+    Field-type plugins raise this with ``expected`` describing what the type
+    accepts (e.g. ``"a date as YYYY-MM-DD"``).
+    """
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected
+
+
+class UnknownFieldError(ClientcardError):
+    """A field key that the workspace does not define."""
+
+    def __init__(self, key: str, known: list[str]) -> None:
+        self.key = key
+        super().__init__(f"unknown field {key!r}; known fields: {', '.join(known)}")
+
+
+class FieldDefinitionError(ClientcardError):
+    """A field definition cannot be added, changed or removed as asked."""
+
+
+class NotFoundError(ClientcardError):
+    """A customer (or another record) with the given id does not exist."""
+
+
+class DuplicateError(ClientcardError):
+    """A value that must be unique (such as ``external_id``) is already taken."""

@@ -1,0 +1,218 @@
+"""The field-type protocol and the validation of field values.
+
+A field type is supplied by a plugin through ``clientcard_register_field_types``.
+It turns user text (CLI, CSV, forms) or a Python value into the canonical JSON
+value that is stored, and back.  The core only ever talks to field types through
+:class:`FieldType`; it knows no concrete type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from attrs import frozen
+
+from clientcard.core.errors import (
+    FieldDefinitionError,
+    FieldValueError,
+    UnknownFieldError,
+    ValidationError,
+)
+from clientcard.core.model import FieldDef, JSONValue
+
+
+@frozen
+class FieldContext:
+    """Workspace settings a field type may need: phone region, currency, time zone, locale."""
+
+    region: str | None = None
+    currency: str | None = None
+    timezone: ZoneInfo = ZoneInfo("UTC")
+    locale: str = "en"
+
+
+class FieldType:
+    """Base class for field types; subclass it in a plugin and register an instance.
+
+    Set ``name`` (the key businesses use in ``--type``), ``label`` and
+    ``description``.  Override what differs from plain text:
+
+    - :meth:`parse_text` turns text typed by a person into a Python value;
+    - :meth:`validate` checks and normalises a Python value (it is also what an
+      API caller's value goes through);
+    - :meth:`dump` / :meth:`load` convert between that Python value and JSON;
+    - :meth:`render` writes the stored JSON value as text, such that
+      ``parse_text(render(v))`` gives the same value back (used by tables, CSV
+      export and type changes);
+    - :meth:`json_schema` describes the JSON value for website intake widgets.
+
+    Raise :class:`~clientcard.core.errors.FieldValueError` with what is expected
+    when a value does not fit; the core adds the field and the value.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    #: True when the type draws its values from ``FieldDef.choices``.
+    uses_choices: ClassVar[bool] = False
+
+    def parse_text(self, text: str, field: FieldDef, ctx: FieldContext) -> Any:
+        """Turn text typed by a person into a Python value (not yet validated)."""
+        return text
+
+    def validate(self, value: Any, field: FieldDef, ctx: FieldContext) -> Any:
+        """Check ``value`` and return its normalised Python form."""
+        return value
+
+    def dump(self, value: Any) -> JSONValue:
+        """Return the JSON form of a validated Python value."""
+        return value
+
+    def load(self, raw: JSONValue) -> Any:
+        """Return the Python form of a stored JSON value."""
+        return raw
+
+    def render(self, raw: JSONValue, field: FieldDef, ctx: FieldContext) -> str:
+        """Write a stored JSON value as text that :meth:`parse_text` reads back."""
+        return str(raw)
+
+    def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
+        """Describe the stored JSON value as a JSON Schema fragment."""
+        return {"type": "string"}
+
+
+class UnavailableFieldType(FieldType):
+    """Stands in for a type whose plugin is not loaded: values are kept, never lost.
+
+    Reading works (values pass through as stored); writing a value is refused
+    with an error naming the missing type.
+    """
+
+    name = "unavailable"
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+
+    def parse_text(self, text: str, field: FieldDef, ctx: FieldContext) -> Any:
+        raise FieldValueError(self._reason())
+
+    def validate(self, value: Any, field: FieldDef, ctx: FieldContext) -> Any:
+        raise FieldValueError(self._reason())
+
+    def _reason(self) -> str:
+        return (
+            f"a value of type {self.missing!r}, but no enabled plugin provides that type "
+            "(see 'clientcard plugins')"
+        )
+
+
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+#: Keys of the record itself that no field definition may take.
+RESERVED_KEYS = frozenset({"id", "fields", "tags", "status", "created_at", "updated_at"})
+
+#: The built-in fields every workspace has, in display order.
+BUILTIN_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef(key="name", label="Name", type="text", required=True, builtin=True),
+    FieldDef(key="email", label="E-mail", type="email", builtin=True),
+    FieldDef(key="phone", label="Phone", type="phone", builtin=True),
+    FieldDef(key="external_id", label="External id", type="text", builtin=True),
+    FieldDef(key="joined_at", label="Joined", type="date", builtin=True),
+)
+BUILTIN_KEYS = frozenset(f.key for f in BUILTIN_FIELDS)
+
+
+def check_key(key: str) -> None:
+    """Refuse a field key that is malformed, reserved or built-in."""
+    if not KEY_PATTERN.match(key):
+        raise FieldDefinitionError(
+            f"field key {key!r} is not valid; expected lowercase letters, digits and "
+            "underscores, starting with a letter (at most 64)"
+        )
+    if key in RESERVED_KEYS or key in BUILTIN_KEYS:
+        raise FieldDefinitionError(f"field key {key!r} is reserved for a built-in field")
+
+
+class FieldSchema:
+    """The workspace's fields (built-in and custom) with their types: validates values."""
+
+    def __init__(
+        self,
+        defs: list[FieldDef],
+        types: Mapping[str, FieldType],
+        ctx: FieldContext,
+    ) -> None:
+        self.defs = {d.key: d for d in defs}
+        self.types = types
+        self.ctx = ctx
+
+    def type_of(self, field: FieldDef) -> FieldType:
+        """The field's type, or a stand-in that keeps values when its plugin is missing."""
+        found = self.types.get(field.type)
+        return found if found is not None else UnavailableFieldType(field.type)
+
+    def get(self, key: str) -> FieldDef:
+        """The definition of ``key``, or :class:`UnknownFieldError`."""
+        try:
+            return self.defs[key]
+        except KeyError:
+            raise UnknownFieldError(key, list(self.defs)) from None
+
+    @property
+    def custom(self) -> list[FieldDef]:
+        return [d for d in self.defs.values() if not d.builtin]
+
+    def coerce(self, key: str, value: Any, *, row: int | None = None) -> JSONValue:
+        """Validate ``value`` (text or Python) for field ``key``; return its JSON form.
+
+        ``None`` and blank text mean "no value" and return ``None``.
+        """
+        field = self.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        ftype = self.type_of(field)
+        try:
+            if isinstance(value, str):
+                value = ftype.parse_text(value.strip(), field, self.ctx)
+            return ftype.dump(ftype.validate(value, field, self.ctx))
+        except FieldValueError as exc:
+            raise ValidationError(key, value, exc.expected, row=row) from None
+
+    def render(self, key: str, raw: JSONValue) -> str:
+        """A stored value as text (empty for no value)."""
+        if raw is None:
+            return ""
+        field = self.get(key)
+        return self.type_of(field).render(raw, field, self.ctx)
+
+    def recheck(self, field: FieldDef, new: FieldDef, raw: JSONValue) -> JSONValue:
+        """Convert a value stored under ``field`` to what ``new`` would store.
+
+        Goes through the text form, so that e.g. text ``"42"`` becomes integer 42.
+        Raises :class:`ValidationError` when the value does not fit ``new``.
+        """
+        text = self.type_of(field).render(raw, field, self.ctx)
+        probe = FieldSchema([new], self.types, self.ctx)
+        return probe.coerce(new.key, text)
+
+    def check_definition(self, field: FieldDef) -> None:
+        """Refuse a definition whose type is unknown or whose choices do not fit it."""
+        if field.type not in self.types:
+            raise FieldDefinitionError(
+                f"unknown field type {field.type!r}; available types: {', '.join(sorted(self.types))}"
+            )
+        ftype = self.types[field.type]
+        if ftype.uses_choices and not field.choices:
+            raise FieldDefinitionError(
+                f"field {field.key!r} of type {field.type!r} needs at least one --choice"
+            )
+        if field.choices and not ftype.uses_choices:
+            raise FieldDefinitionError(
+                f"field {field.key!r}: type {field.type!r} takes no choices; "
+                "use type 'choice' or 'multi-choice'"
+            )
+        if len(set(field.choices)) != len(field.choices):
+            raise FieldDefinitionError(f"field {field.key!r}: choices repeat a value")

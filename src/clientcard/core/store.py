@@ -1,0 +1,91 @@
+"""The storage protocol every backend implements.
+
+A store holds named tables of JSON documents keyed by integer ids.  Ids come
+from a per-table counter that never goes back, so an id is never reused after
+deletion.  Every read happens inside ``store.read()`` and every change inside
+``store.write()``: a write context holds the workspace lock from start to end
+(several processes may share one workspace), sees every change other processes
+committed before it began, and is committed as one durable unit when the block
+ends without an exception; on an exception nothing is written.
+
+Documents handed out by a table must not be mutated by the caller: ``put`` a
+new dict instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+from attrs import frozen
+
+Doc = dict[str, Any]
+
+
+@frozen
+class TableSpec:
+    """A table the workspace uses: its name, indexed fields, and the file group it lives in.
+
+    Tables of the same ``group`` are stored together; a backend may keep groups
+    apart so that busy tables (activity) do not rewrite quiet ones (customers).
+    """
+
+    name: str
+    indexes: tuple[str, ...] = ()
+    group: str = "main"
+
+
+class Table(Protocol):
+    """One table as seen inside a read or write context."""
+
+    def get(self, id: int) -> Doc | None:
+        """The document with this id, or None."""
+
+    def __iter__(self) -> Iterator[Doc]:
+        """Every document, in id order."""
+
+    def __len__(self) -> int:
+        """How many documents the table holds."""
+
+    def find(self, index: str, value: Hashable) -> list[int]:
+        """Ids of the documents whose indexed field ``index`` equals ``value``."""
+
+
+class WritableTable(Table, Protocol):
+    """A table inside a write context."""
+
+    def new_id(self) -> int:
+        """Allocate an id never used before in this table."""
+
+    def put(self, doc: Doc) -> None:
+        """Insert or replace the document ``doc["id"]``."""
+
+    def delete(self, id: int) -> None:
+        """Remove the document with this id (absent ids are ignored)."""
+
+
+class ReadSession(Protocol):
+    def table(self, name: str) -> Table: ...
+
+
+class WriteSession(Protocol):
+    def table(self, name: str) -> WritableTable: ...
+
+
+class Store(Protocol):
+    """A storage backend opened on one workspace's data directory."""
+
+    def read(self) -> AbstractContextManager[ReadSession]:
+        """A consistent view of the latest committed state."""
+
+    def write(self) -> AbstractContextManager[WriteSession]:
+        """An exclusive, all-or-nothing change; nested calls join the outer one."""
+
+    def close(self) -> None:
+        """Release files and locks."""
+
+
+#: What a storage plugin registers: builds a store from the data directory and tables.
+StoreFactory = Callable[[Path, tuple[TableSpec, ...]], Store]

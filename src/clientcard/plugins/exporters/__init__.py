@@ -1,0 +1,1 @@
+"""Exporters (csv, xlsx, json, vcard)."""

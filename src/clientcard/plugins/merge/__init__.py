@@ -1,0 +1,1 @@
+"""Merge strategies (most-complete, keep-primary, newest-wins)."""

@@ -1,0 +1,1 @@
+"""Classification rule packs (lifecycle, lead-client-vip, loyalty tiers)."""

@@ -1,0 +1,1 @@
+"""Storage backends: the embedded TinyDB store (the default)."""
