@@ -206,12 +206,6 @@ class Settings:
                     f"{CONFIG_NAME}: table [{key}] is not used by any loaded plugin "
                     "(a plugin may be disabled or missing; see 'clientcard plugins')"
                 )
-        for table in self.declared:
-            for key, value in (_sub(raw, table) or {}).items():
-                dotted = f"{table}.{key}"
-                if isinstance(value, Mapping) and dotted not in self.declared:
-                    if not any(t.startswith(dotted + ".") for t in self.declared):
-                        raise ConfigError(f"{CONFIG_NAME}: unknown table [{dotted}]")
 
     def __getitem__(self, table: str) -> Any:
         return self.tables[table]

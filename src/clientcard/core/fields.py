@@ -168,17 +168,19 @@ class FieldSchema:
     def coerce(self, key: str, value: Any, *, row: int | None = None) -> JSONValue:
         """Validate ``value`` (text or Python) for field ``key``; return its JSON form.
 
-        ``None`` and blank text mean "no value" and return ``None``.
+        ``None``, blank text and empty collections mean "no value" and return ``None``.
         """
         field = self.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
+        if isinstance(value, list | tuple | set | frozenset) and not value:
+            return None
         ftype = self.type_of(field)
         try:
-            if isinstance(value, str):
-                value = ftype.parse_text(value.strip(), field, self.ctx)
-            return ftype.dump(ftype.validate(value, field, self.ctx))
+            parsed = ftype.parse_text(value.strip(), field, self.ctx) if isinstance(value, str) else value
+            return ftype.dump(ftype.validate(parsed, field, self.ctx))
         except FieldValueError as exc:
+            # the error shows what the person typed, not what it was parsed into
             raise ValidationError(key, value, exc.expected, row=row) from None
 
     def render(self, key: str, raw: JSONValue) -> str:

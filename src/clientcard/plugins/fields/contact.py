@@ -1,0 +1,132 @@
+"""Field types for reaching a customer: ``email`` and ``phone``.
+
+``email_validator`` and ``phonenumbers`` take tens of milliseconds each to
+import, so they are imported inside the methods that need them: commands that
+never touch an e-mail address or a phone number do not pay for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from clientcard.core.errors import FieldValueError
+from clientcard.core.fields import FieldContext, FieldType
+from clientcard.core.hookspecs import hookimpl
+from clientcard.core.model import FieldDef, JSONValue
+from clientcard.plugins.fields._common import titled
+
+if TYPE_CHECKING:
+    from phonenumbers import PhoneNumber
+
+_E164 = r"^\+[1-9][0-9]{1,14}$"
+#: Shown when the workspace has no region, so no local example can be given.
+_FALLBACK_PHONE_EXAMPLE = "+39 312 345 6789"
+
+
+class EmailType(FieldType):
+    """An e-mail address, checked for its form (not by sending mail) and normalised."""
+
+    name = "email"
+    label = "E-mail"
+    description = "An e-mail address, such as the one a customer gets booking reminders at."
+
+    _EXPECTED = "an e-mail address such as name@example.com"
+
+    def validate(self, value: Any, field: FieldDef, ctx: FieldContext) -> str:
+        from email_validator import EmailNotValidError, validate_email
+
+        if not isinstance(value, str):
+            raise FieldValueError(self._EXPECTED)
+        try:
+            # No DNS look-up: it is slow, needs a network, and would make an
+            # import of old records fail when a domain has since lapsed.
+            checked = validate_email(value.strip(), check_deliverability=False)
+        except EmailNotValidError:
+            raise FieldValueError(self._EXPECTED) from None
+        return checked.normalized
+
+    def render(self, raw: JSONValue, field: FieldDef, ctx: FieldContext) -> str:
+        return str(raw)
+
+    def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
+        return titled({"type": "string", "format": "email"}, field)
+
+
+class PhoneType(FieldType):
+    """A phone number, stored in E.164 form (``+390612345678``).
+
+    Numbers written without a ``+`` country code are read as numbers of the
+    workspace's region (``workspace.region``).
+    """
+
+    name = "phone"
+    label = "Phone"
+    description = "A phone number, written locally or with its +country code."
+
+    def validate(self, value: Any, field: FieldDef, ctx: FieldContext) -> str:
+        import phonenumbers
+
+        if isinstance(value, phonenumbers.PhoneNumber):
+            number = value
+        elif isinstance(value, str):
+            number = self._parse(value.strip(), ctx)
+        else:
+            raise FieldValueError(self._expected(ctx))
+        if not phonenumbers.is_valid_number(number):
+            raise FieldValueError(self._expected(ctx))
+        if number.extension:
+            # E.164 has no room for an extension; storing the number without
+            # it would quietly lose part of what was typed.
+            raise FieldValueError(f"{self._expected(ctx)}, without an extension")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def render(self, raw: JSONValue, field: FieldDef, ctx: FieldContext) -> str:
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(str(raw), None)
+        except phonenumbers.NumberParseException:
+            # A value stored by an older version or edited by hand: show it
+            # as it is rather than failing the whole table.
+            return str(raw)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
+        return titled({"type": "string", "pattern": _E164, "examples": [self._example(ctx)]}, field)
+
+    def _parse(self, text: str, ctx: FieldContext) -> PhoneNumber:
+        import phonenumbers
+
+        try:
+            return phonenumbers.parse(text, ctx.region)
+        except phonenumbers.NumberParseException as exc:
+            no_country = exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
+            if no_country and ctx.region is None:
+                raise FieldValueError(
+                    f"a phone number with its +country code, such as {_FALLBACK_PHONE_EXAMPLE} "
+                    "(or set workspace.region to read numbers without one as local)"
+                ) from None
+            raise FieldValueError(self._expected(ctx)) from None
+
+    def _expected(self, ctx: FieldContext) -> str:
+        return f"a phone number such as {self._example(ctx)}"
+
+    def _example(self, ctx: FieldContext) -> str:
+        import phonenumbers
+
+        # A mobile number, as that is what most customers give a business.
+        example = None
+        if ctx.region is not None:
+            example = phonenumbers.example_number_for_type(
+                ctx.region, phonenumbers.PhoneNumberType.MOBILE
+            )
+        if example is None:
+            return _FALLBACK_PHONE_EXAMPLE
+        return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@hookimpl
+def clientcard_register_field_types(register: Callable[[FieldType], None]) -> None:
+    register(EmailType())
+    register(PhoneType())
