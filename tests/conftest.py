@@ -43,7 +43,9 @@ def make_runner() -> RunCLI:
     return invoke
 
 
-def install_plugin(site: Path, dist: str, modules: dict[str, str], entry_points: dict[str, str]) -> Path:
+def install_plugin(
+    site: Path, dist: str, modules: dict[str, str], entry_points: dict[str, str]
+) -> Path:
     """Write a minimal installed distribution (dist-info + modules) into ``site``.
 
     Put ``site`` on ``sys.path`` (or PYTHONPATH for a subprocess) and

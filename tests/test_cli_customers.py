@@ -24,9 +24,25 @@ def test_add_prints_the_new_id_alone(run: RunCLI) -> None:
 def test_add_stores_normalised_values(run: RunCLI, workspace: Workspace) -> None:
     run("fields", "add", "visits", "--type", "integer")
     id = add(
-        run, "--name", "Giulia Bianchi", "--email", "Giulia@Example.COM", "--phone", "06 1234 5678",
-        "--external-id", "crm-7", "--joined-at", "2024-05-01", "--tag", "VIP", "--tag", "vip ",
-        "--tag", "Roma", "--set", "visits=3",
+        run,
+        "--name",
+        "Giulia Bianchi",
+        "--email",
+        "Giulia@Example.COM",
+        "--phone",
+        "06 1234 5678",
+        "--external-id",
+        "crm-7",
+        "--joined-at",
+        "2024-05-01",
+        "--tag",
+        "VIP",
+        "--tag",
+        "vip ",
+        "--tag",
+        "Roma",
+        "--set",
+        "visits=3",
     )
     shown = json.loads(run("customers", "show", str(id), "--format", "json").stdout)
     assert shown["email"] == "Giulia@example.com"
@@ -35,8 +51,19 @@ def test_add_stores_normalised_values(run: RunCLI, workspace: Workspace) -> None
     assert shown["joined_at"] == "2024-05-01"
     assert shown["tags"] == ["VIP", "Roma"]
     assert shown["fields"] == {"visits": 3}
-    assert set(shown) >= {"id", "external_id", "name", "email", "phone", "joined_at", "status",
-                          "tags", "fields", "created_at", "updated_at"}
+    assert set(shown) >= {
+        "id",
+        "external_id",
+        "name",
+        "email",
+        "phone",
+        "joined_at",
+        "status",
+        "tags",
+        "fields",
+        "created_at",
+        "updated_at",
+    }
 
 
 def test_show_table_lists_fields_by_label(run: RunCLI) -> None:
@@ -49,8 +76,17 @@ def test_show_table_lists_fields_by_label(run: RunCLI) -> None:
 def test_edit_sets_and_unsets(run: RunCLI, workspace: Workspace) -> None:
     run("fields", "add", "city", "--type", "text")
     id = add(run, "--name", "Ana", "--set", "city=Roma", "--email", "ana@example.com")
-    result = run("customers", "edit", str(id), "--set", "city=Milano", "--set", "name=Ana Maria",
-                 "--unset", "email")
+    result = run(
+        "customers",
+        "edit",
+        str(id),
+        "--set",
+        "city=Milano",
+        "--set",
+        "name=Ana Maria",
+        "--unset",
+        "email",
+    )
     assert result.exit_code == 0, result.stderr
     customer = workspace.get_customer(id)
     assert customer.fields == {"city": "Milano"}
@@ -64,7 +100,9 @@ def test_list_every_record_unless_limited(run: RunCLI) -> None:
         add(run, "--name", f"Customer {n}")
     everything = json.loads(run("customers", "list", "--format", "json").stdout)
     assert [c["name"] for c in everything] == [f"Customer {n}" for n in range(30)]
-    some = json.loads(run("customers", "list", "--format", "json", "--limit", "5", "--offset", "10").stdout)
+    some = json.loads(
+        run("customers", "list", "--format", "json", "--limit", "5", "--offset", "10").stdout
+    )
     assert [c["id"] for c in some] == [11, 12, 13, 14, 15]
     table = run("customers", "list").stdout
     assert "Customer 29" in table
@@ -96,10 +134,19 @@ def test_bad_input_is_one_line_and_writes_nothing(run: RunCLI, workspace: Worksp
     run("fields", "add", "city", "--type", "text", "--required")
     add(run, "--name", "First", "--external-id", "x1", "--set", "city=Roma")
     cases = [
-        (("--name", "A", "--email", "not-an-email", "--set", "city=Roma"), ("email", "not-an-email")),
+        (
+            ("--name", "A", "--email", "not-an-email", "--set", "city=Roma"),
+            ("email", "not-an-email"),
+        ),
         (("--name", "A", "--phone", "12", "--set", "city=Roma"), ("phone", "12")),
-        (("--name", "A", "--joined-at", "2024-13-01", "--set", "city=Roma"), ("joined_at", "2024-13-01")),
-        (("--name", "A", "--set", "level=platinum", "--set", "city=Roma"), ("level", "platinum", "bronze")),
+        (
+            ("--name", "A", "--joined-at", "2024-13-01", "--set", "city=Roma"),
+            ("joined_at", "2024-13-01"),
+        ),
+        (
+            ("--name", "A", "--set", "level=platinum", "--set", "city=Roma"),
+            ("level", "platinum", "bronze"),
+        ),
         (("--name", "A", "--set", "colour=red", "--set", "city=Roma"), ("colour", "known fields")),
         (("--name", "A"), ("city", "required")),
         (("--name", "A", "--external-id", "x1", "--set", "city=Roma"), ("x1", "customer 1")),

@@ -28,8 +28,12 @@ def test_set_keeps_comments_and_refuses_bad_values(run: RunCLI, workspace: Works
     path = workspace.config_path
     path.write_text(path.read_text() + "\n# my own note\n")
     before = path.read_text()
-    assert_user_error(run("config", "set", "workspace.region", "Italy"), "workspace.region", "Italy", "two-letter")
-    assert_user_error(run("config", "set", "workspace.timezone", "Mars/Base"), "Mars/Base", "time zone")
+    assert_user_error(
+        run("config", "set", "workspace.region", "Italy"), "workspace.region", "Italy", "two-letter"
+    )
+    assert_user_error(
+        run("config", "set", "workspace.timezone", "Mars/Base"), "Mars/Base", "time zone"
+    )
     assert_user_error(run("config", "set", "workspace.nope", "1"), "workspace.nope")
     assert path.read_text() == before
     run("config", "set", "workspace.currency", "CHF")
@@ -40,14 +44,19 @@ def test_set_keeps_comments_and_refuses_bad_values(run: RunCLI, workspace: Works
 
 def test_list_values_from_the_command_line(run: RunCLI, workspace: Workspace) -> None:
     assert run("config", "set", "plugins.disabled", "a,b").exit_code == 0
-    assert Workspace.open(workspace.path, strict=False).get_setting("plugins.disabled") == ["a", "b"]
+    assert Workspace.open(workspace.path, strict=False).get_setting("plugins.disabled") == [
+        "a",
+        "b",
+    ]
     assert run("config", "set", "plugins.disabled", '["c"]').exit_code == 0
     assert run("config", "get", "plugins.disabled").stdout == '["c"]\n'
     run("config", "unset", "plugins.disabled")
     assert run("config", "get", "plugins.disabled").stdout == "[]\n"
 
 
-def test_typos_in_the_file_are_reported_with_key_and_expectation(run: RunCLI, workspace: Workspace) -> None:
+def test_typos_in_the_file_are_reported_with_key_and_expectation(
+    run: RunCLI, workspace: Workspace
+) -> None:
     path = workspace.config_path
     original = path.read_text()
     path.write_text(original.replace('timezone = "UTC"', 'timezon = "UTC"'))
@@ -107,14 +116,21 @@ def test_plugin_settings_are_declared_defaulted_and_checked(workspace: Workspace
     assert "[status.regulars]" in workspace.config_path.read_text()
     with pytest.raises(ConfigError, match=r"salon.chairs = 0 .*at least 1 chair"):
         reopened.set_setting("salon.chairs", "0")
-    with pytest.raises(ConfigError, match=r"salon.chairs = 'many' has the wrong type; expected a whole number"):
+    with pytest.raises(
+        ConfigError, match=r"salon.chairs = 'many' has the wrong type; expected a whole number"
+    ):
         reopened.set_setting("salon.chairs", "many")
     workspace.config_path.write_text(workspace.config_path.read_text() + "\n[salon.extra]\nx = 1\n")
-    with pytest.raises(ConfigError, match=r"unknown key 'salon.extra'; \[salon\] knows: chairs, opening_hour"):
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'salon.extra'; \[salon\] knows: chairs, opening_hour"
+    ):
         Workspace.open(workspace.path, plugins=[SalonPlugin()])
 
 
 def test_add_still_works_after_config_changes(run: RunCLI) -> None:
     run("config", "set", "workspace.region", "US")
     assert add(run, "--name", "A", "--phone", "(202) 555-0125") == 1
-    assert json.loads(run("customers", "show", "1", "--format", "json").stdout)["phone"] == "+12025550125"
+    assert (
+        json.loads(run("customers", "show", "1", "--format", "json").stdout)["phone"]
+        == "+12025550125"
+    )

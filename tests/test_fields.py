@@ -10,17 +10,45 @@ from test_cli_customers import add, assert_user_error
 
 
 def test_add_and_list_fields(run: RunCLI) -> None:
-    result = run("fields", "add", "hair_type", "--type", "choice", "--label", "Hair type",
-                 "--choice", "curly", "--choice", "straight", "--form", "scheduling",
-                 "--help-text", "Asked before the first visit", "--required")
+    result = run(
+        "fields",
+        "add",
+        "hair_type",
+        "--type",
+        "choice",
+        "--label",
+        "Hair type",
+        "--choice",
+        "curly",
+        "--choice",
+        "straight",
+        "--form",
+        "scheduling",
+        "--help-text",
+        "Asked before the first visit",
+        "--required",
+    )
     assert result.exit_code == 0, result.stderr
     fields = json.loads(run("fields", "list", "--format", "json").stdout)
-    assert [f["key"] for f in fields] == ["name", "email", "phone", "external_id", "joined_at", "hair_type"]
+    assert [f["key"] for f in fields] == [
+        "name",
+        "email",
+        "phone",
+        "external_id",
+        "joined_at",
+        "hair_type",
+    ]
     hair = fields[-1]
     assert hair == {
-        "key": "hair_type", "label": "Hair type", "type": "choice", "required": True,
-        "choices": ["curly", "straight"], "help": "Asked before the first visit",
-        "forms": ["scheduling"], "builtin": False, "options": {},
+        "key": "hair_type",
+        "label": "Hair type",
+        "type": "choice",
+        "required": True,
+        "choices": ["curly", "straight"],
+        "help": "Asked before the first visit",
+        "forms": ["scheduling"],
+        "builtin": False,
+        "options": {},
     }
     assert "Hair type" in run("fields", "list").stdout
 
@@ -82,13 +110,29 @@ def test_type_change_converts_values(run: RunCLI, workspace: Workspace) -> None:
 def test_narrowing_choices_rechecks_values(run: RunCLI, workspace: Workspace) -> None:
     run("fields", "add", "level", "--type", "choice", "--choice", "bronze", "--choice", "gold")
     add(run, "--name", "A", "--set", "level=gold")
-    assert_user_error(run("fields", "edit", "level", "--choice", "bronze", "--choice", "silver"),
-                      "customers 1", "gold")
+    assert_user_error(
+        run("fields", "edit", "level", "--choice", "bronze", "--choice", "silver"),
+        "customers 1",
+        "gold",
+    )
     assert run("fields", "edit", "level", "--choice", "gold", "--choice", "platinum").exit_code == 0
     assert workspace.field("level").choices == ("gold", "platinum")
 
 
 def test_field_types_lists_builtins(run: RunCLI) -> None:
     types = {t["name"] for t in json.loads(run("fields", "types", "--format", "json").stdout)}
-    assert types >= {"text", "long-text", "integer", "decimal", "money", "boolean", "date",
-                     "datetime", "email", "phone", "choice", "multi-choice", "url"}
+    assert types >= {
+        "text",
+        "long-text",
+        "integer",
+        "decimal",
+        "money",
+        "boolean",
+        "date",
+        "datetime",
+        "email",
+        "phone",
+        "choice",
+        "multi-choice",
+        "url",
+    }

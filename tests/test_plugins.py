@@ -58,11 +58,15 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return site
 
 
-def test_third_party_field_type_is_discovered_and_usable(site: Path, run: RunCLI, workspace: Workspace) -> None:
+def test_third_party_field_type_is_discovered_and_usable(
+    site: Path, run: RunCLI, workspace: Workspace
+) -> None:
     assert run("fields", "add", "shoe", "--type", "shoe-size").exit_code == 0
     id = add(run, "--name", "Ana", "--set", "shoe=38,5")
     assert workspace.get_customer(id).fields == {"shoe": 38.5}
-    assert_user_error(run("customers", "add", "--name", "B", "--set", "shoe=12"), "shoe", "30 to 50")
+    assert_user_error(
+        run("customers", "add", "--name", "B", "--set", "shoe=12"), "shoe", "30 to 50"
+    )
 
 
 def test_broken_plugin_is_reported_and_the_rest_works(site: Path, run: RunCLI) -> None:
@@ -86,7 +90,16 @@ def test_broken_plugin_is_reported_and_the_rest_works(site: Path, run: RunCLI) -
 
 def test_a_real_process_sees_installed_plugins(site: Path, workspace: Workspace) -> None:
     """The console script, in a new process, with the plugins on PYTHONPATH."""
-    command = [sys.executable, "-m", "clientcard", "-w", str(workspace.path), "plugins", "--format", "json"]
+    command = [
+        sys.executable,
+        "-m",
+        "clientcard",
+        "-w",
+        str(workspace.path),
+        "plugins",
+        "--format",
+        "json",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     names = {p["name"]: p for p in json.loads(result.stdout)}
     assert names["shoes"]["registered"] == {"field types": ["shoe-size"]}
@@ -116,7 +129,9 @@ def test_values_of_a_missing_type_are_kept_and_writes_refused(
     shown = json.loads(run("customers", "show", "1", "--format", "json").stdout)
     assert shown["fields"] == {"shoe": 40.0}
     assert run("customers", "edit", "1", "--set", "name=Ana B").exit_code == 0
-    assert_user_error(run("customers", "edit", "1", "--set", "shoe=41"), "shoe-size", "clientcard plugins")
+    assert_user_error(
+        run("customers", "edit", "1", "--set", "shoe=41"), "shoe-size", "clientcard plugins"
+    )
     assert Workspace.open(workspace.path).get_customer(1).fields == {"shoe": 40.0}
 
 
@@ -131,7 +146,10 @@ class Twin:
 
 
 def test_two_plugins_registering_one_name_is_an_error_naming_both(workspace: Workspace) -> None:
-    with pytest.raises(PluginError, match=r"field type 'text' is registered by both plugin 'fields-text' and plugin 'Twin'"):
+    with pytest.raises(
+        PluginError,
+        match=r"field type 'text' is registered by both plugin 'fields-text' and plugin 'Twin'",
+    ):
         Workspace.open(workspace.path, plugins=[Twin()])
     lenient = Workspace.open(workspace.path, plugins=[Twin()], strict=False)
     assert "Twin" in lenient.problems[0]
@@ -166,7 +184,9 @@ def test_register_rejects_what_is_not_a_field_type(workspace: Workspace) -> None
     assert "FieldType" in (ws.plugins.infos["Bad"].error or "")
 
 
-def test_plugin_commands_are_added_to_the_cli(workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plugin_commands_are_added_to_the_cli(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = """
         import click
         from clientcard import hookimpl
@@ -179,8 +199,37 @@ def test_plugin_commands_are_added_to_the_cli(workspace: Workspace, tmp_path: Pa
             def hello(workspace):
                 click.echo(f"hello from {workspace.count_customers()} customers")
     """
-    site = install_plugin(tmp_path / "cmd-site", "clientcard-hello", {"cc_hello": source}, {"hello": "cc_hello"})
+    site = install_plugin(
+        tmp_path / "cmd-site", "clientcard-hello", {"cc_hello": source}, {"hello": "cc_hello"}
+    )
     env = {**os.environ, "PYTHONPATH": str(site)}
     command = [sys.executable, "-m", "clientcard", "-w", str(workspace.path), "hello"]
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     assert result.stdout == "hello from 0 customers\n", result.stderr
+
+
+class CountingBackend:
+    """A storage plugin: the TinyDB store, counting how often it is opened."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    @hookimpl
+    def clientcard_register_storage_backends(self, register):  # type: ignore[no-untyped-def]
+        from clientcard.plugins.storage.tinydb_store import TinyDBStore
+
+        def factory(data_dir, tables):  # type: ignore[no-untyped-def]
+            self.opened += 1
+            return TinyDBStore(data_dir, tables)
+
+        register("counting", factory)
+
+
+def test_storage_backend_is_chosen_by_name_in_config(workspace: Workspace) -> None:
+    workspace.add_customer("Ana")
+    workspace.set_setting("storage.backend", "counting")
+    backend = CountingBackend()
+    ws = Workspace.open(workspace.path, plugins=[backend])
+    assert [c.name for c in ws.customers()] == ["Ana"]
+    assert backend.opened == 1
+    assert ws.plugins.infos["CountingBackend"].registered == {"storage backends": ["counting"]}

@@ -36,7 +36,13 @@ def command() -> None:
 @click.option("--external-id", help="Your booking system's id for this customer (unique).")
 @click.option("--joined-at", help="Date joined, YYYY-MM-DD [default: today].")
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="A field value; repeat for more.")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A field value; repeat for more.",
+)
 @pass_workspace()
 def add(
     workspace: Workspace,
@@ -49,7 +55,12 @@ def add(
     assignments: tuple[str, ...],
 ) -> None:
     """Add a customer and print its id (alone, for scripts)."""
-    values: dict[str, Any] = {"name": name, "email": email, "phone": phone, "external_id": external_id}
+    values: dict[str, Any] = {
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "external_id": external_id,
+    }
     if joined_at is not None:
         values["joined_at"] = joined_at
     values.update(parse_assignments(assignments))
@@ -84,10 +95,20 @@ def show(workspace: Workspace, id: int, fmt: str) -> None:
 
 @command.command("edit")
 @click.argument("id", type=int)
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="A field value; repeat for more.")
-@click.option("--unset", "unset", multiple=True, metavar="KEY", help="Clear a field; repeat for more.")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A field value; repeat for more.",
+)
+@click.option(
+    "--unset", "unset", multiple=True, metavar="KEY", help="Clear a field; repeat for more."
+)
 @pass_workspace()
-def edit(workspace: Workspace, id: int, assignments: tuple[str, ...], unset: tuple[str, ...]) -> None:
+def edit(
+    workspace: Workspace, id: int, assignments: tuple[str, ...], unset: tuple[str, ...]
+) -> None:
     """Change a customer's field values."""
     if not assignments and not unset:
         raise ClientcardError("nothing to change: give --set KEY=VALUE or --unset KEY")
@@ -118,7 +139,9 @@ def list_(workspace: Workspace, limit: int | None, offset: int, fmt: str) -> Non
     if fmt == "json":
         print_json([workspace.to_json(c) for c in customers])
         return
-    print_table(("id", "name", "email", "phone", "joined", "status", "tags"), [_row(c) for c in customers])
+    print_table(
+        ("id", "name", "email", "phone", "joined", "status", "tags"), [_row(c) for c in customers]
+    )
 
 
 @command.command("delete")

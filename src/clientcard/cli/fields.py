@@ -36,7 +36,13 @@ def add(
 ) -> None:
     """Add a custom field KEY."""
     field = workspace.add_field(
-        key, type=type_, label=label, required=required, choices=choices, forms=forms, help=help_text
+        key,
+        type=type_,
+        label=label,
+        required=required,
+        choices=choices,
+        forms=forms,
+        help=help_text,
     )
     click.echo(f"added field {field.key} ({field.type})")
     if required:
@@ -127,6 +133,10 @@ def types(workspace: Workspace, fmt: str) -> None:
     """List the field types the installed plugins provide."""
     provided = sorted(workspace.field_types().items())
     if fmt == "json":
-        print_json([{"name": n, "label": t.label, "description": t.description} for n, t in provided])
+        print_json(
+            [{"name": n, "label": t.label, "description": t.description} for n, t in provided]
+        )
         return
-    print_table(("type", "label", "description"), [(n, t.label, t.description) for n, t in provided])
+    print_table(
+        ("type", "label", "description"), [(n, t.label, t.description) for n, t in provided]
+    )

@@ -27,12 +27,16 @@ def format_option(*formats: str) -> Callable[[F], F]:
 
 def print_json(data: Any) -> None:
     """Write ``data`` as indented JSON to stdout."""
-    sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
+    sys.stdout.buffer.write(
+        orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    )
     sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
 
 
-def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None) -> None:
+def print_table(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None
+) -> None:
     """Write rows as an aligned table (rich renders it; plain text when piped)."""
     from rich.console import Console
     from rich.table import Table

@@ -21,7 +21,9 @@ def command(workspace: Workspace, fmt: str) -> None:
         return
     rows = []
     for info in infos:
-        registered = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in info.registered.items())
+        registered = "; ".join(
+            f"{kind}: {', '.join(names)}" for kind, names in info.registered.items()
+        )
         state = "disabled" if info.disabled else (f"ERROR: {info.error}" if info.error else "ok")
         rows.append(
             (

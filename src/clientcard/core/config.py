@@ -154,7 +154,9 @@ def build(table: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
     for key, value in values.items():
         if key not in names:
             known = ", ".join(sorted(names))
-            raise ConfigError(f"{CONFIG_NAME}: unknown key '{table}.{key}'; [{table}] knows: {known}")
+            raise ConfigError(
+                f"{CONFIG_NAME}: unknown key '{table}.{key}'; [{table}] knows: {known}"
+            )
         if not fits(value, hints[key]):
             raise ConfigError(
                 f"{CONFIG_NAME}: {table}.{key} = {value!r} has the wrong type; "
@@ -194,11 +196,7 @@ class Settings:
         self.warnings: list[str] = []
         for table, cls in sorted(self.declared.items()):
             section = _sub(raw, table) or {}
-            own = {
-                k: v
-                for k, v in section.items()
-                if f"{table}.{k}" not in self.declared
-            }
+            own = {k: v for k, v in section.items() if f"{table}.{k}" not in self.declared}
             self.tables[table] = build(table, cls, own)
         for key in raw:
             if not any(t == key or t.startswith(key + ".") for t in self.declared):
@@ -239,9 +237,9 @@ class Settings:
 
 def parse_setting(text: str, hint: Any) -> Any:
     """Read a value typed on the command line for a setting of type ``hint``."""
-    if fits(text, hint) and typing.get_origin(hint) is not list:
-        if hint is str or str in typing.get_args(hint):
-            return text
+    textual = hint is str or str in typing.get_args(hint)
+    if textual and typing.get_origin(hint) is not list:
+        return text
     try:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:

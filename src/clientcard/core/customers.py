@@ -20,7 +20,7 @@ FIELDS = "fields"
 
 
 def normalise_tags(tags: Iterable[str], *, row: int | None = None) -> list[str]:
-    """Tags with spaces collapsed, without blanks or case-insensitive repeats, first spelling kept."""
+    """Tags with spaces collapsed, no blanks, no case-insensitive repeats; first spelling kept."""
     seen: dict[str, str] = {}
     for tag in tags:
         if not isinstance(tag, str):
@@ -90,11 +90,15 @@ def changed_doc(
     return new
 
 
-def _set_values(schema: FieldSchema, doc: Doc, values: Mapping[str, Any], *, row: int | None = None) -> None:
+def _set_values(
+    schema: FieldSchema, doc: Doc, values: Mapping[str, Any], *, row: int | None = None
+) -> None:
     for key, value in values.items():
         coerced = schema.coerce(key, value, row=row)
         if coerced is None and schema.get(key).required:
-            raise ValidationError(key, value, f"a value: {schema.get(key).label} is required", row=row)
+            raise ValidationError(
+                key, value, f"a value: {schema.get(key).label} is required", row=row
+            )
         if key in BUILTIN_KEYS:
             doc[key] = coerced
         elif coerced is None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from attrs import frozen
+from attrs import field, frozen
 
 from clientcard.core.errors import (
     FieldDefinitionError,
@@ -30,7 +30,7 @@ class FieldContext:
 
     region: str | None = None
     currency: str | None = None
-    timezone: ZoneInfo = ZoneInfo("UTC")
+    timezone: ZoneInfo = field(factory=lambda: ZoneInfo("UTC"))
     locale: str = "en"
 
 
@@ -177,7 +177,11 @@ class FieldSchema:
             return None
         ftype = self.type_of(field)
         try:
-            parsed = ftype.parse_text(value.strip(), field, self.ctx) if isinstance(value, str) else value
+            parsed = (
+                ftype.parse_text(value.strip(), field, self.ctx)
+                if isinstance(value, str)
+                else value
+            )
             return ftype.dump(ftype.validate(parsed, field, self.ctx))
         except FieldValueError as exc:
             # the error shows what the person typed, not what it was parsed into
@@ -204,7 +208,8 @@ class FieldSchema:
         """Refuse a definition whose type is unknown or whose choices do not fit it."""
         if field.type not in self.types:
             raise FieldDefinitionError(
-                f"unknown field type {field.type!r}; available types: {', '.join(sorted(self.types))}"
+                f"unknown field type {field.type!r}; "
+                f"available types: {', '.join(sorted(self.types))}"
             )
         ftype = self.types[field.type]
         if ftype.uses_choices and not field.choices:

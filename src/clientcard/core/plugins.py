@@ -158,9 +158,7 @@ class PluginHost:
         except (ValueError, pluggy.PluginValidationError) as exc:
             info.error = f"cannot register: {exc}"
             return
-        info.hooks = sorted(
-            caller.name for caller in self.pm.get_hookcallers(plugin) or ()
-        )
+        info.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ())
 
     def _drop_unknown_hooks(self) -> None:
         for name in list(self.pm.hook.__dict__):
@@ -224,9 +222,9 @@ class PluginHost:
             try:
                 impl.function(**{arg: register for arg in impl.argnames})
             except Exception as exc:
-                self.infos[impl.plugin_name].error = (
-                    f"{hook_name} raised {type(exc).__name__}: {exc}"
-                )
+                self.infos[
+                    impl.plugin_name
+                ].error = f"{hook_name} raised {type(exc).__name__}: {exc}"
 
     def _note(self, plugin: str, kind: str, name: str) -> None:
         self.infos[plugin].registered.setdefault(kind, []).append(name)

@@ -136,7 +136,7 @@ class Workspace:
         plugins: Iterable[object] = (),
         strict: bool = True,
     ) -> Workspace:
-        """Open the workspace at ``path`` (else ``$CLIENTCARD_WORKSPACE``, else the current directory)."""
+        """Open the workspace at ``path``, else ``$CLIENTCARD_WORKSPACE``, else the current one."""
         where = Path(path or os.environ.get(WORKSPACE_ENV) or ".").resolve()
         if not (where / CONFIG_NAME).is_file():
             raise WorkspaceError(
@@ -283,7 +283,9 @@ class Workspace:
         try:
             field: FieldDef = from_json(data, FieldDef)
         except Exception as exc:
-            raise StoreError(f"the stored definition of field {doc.get('key')!r} is damaged: {exc}") from None
+            raise StoreError(
+                f"the stored definition of field {doc.get('key')!r} is damaged: {exc}"
+            ) from None
         return field
 
     def _schema(self, session: Any) -> FieldSchema:
@@ -327,7 +329,9 @@ class Workspace:
         with self._write() as session:
             schema = self._schema(session)
             if key in schema.defs:
-                raise FieldDefinitionError(f"field {key!r} already exists; change it with 'fields edit'")
+                raise FieldDefinitionError(
+                    f"field {key!r} already exists; change it with 'fields edit'"
+                )
             schema.check_definition(field)
             table = session.table(FIELDS)
             table.put({"id": table.new_id(), **to_json(field)})
@@ -390,7 +394,9 @@ class Workspace:
             try:
                 converted.append((doc, schema.recheck(old, new, raw)))
             except ValidationError as exc:
-                bad.append(f"{doc['id']} ({schema.render(old.key, raw)!r}: expected {exc.expected})")
+                bad.append(
+                    f"{doc['id']} ({schema.render(old.key, raw)!r}: expected {exc.expected})"
+                )
         if bad:
             shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
             raise FieldDefinitionError(
@@ -449,8 +455,12 @@ class Workspace:
 
         ``fields`` holds custom field values by key.  Returns the stored record.
         """
-        values: dict[str, Any] = {"name": name, "email": email, "phone": phone,
-                                  "external_id": external_id}
+        values: dict[str, Any] = {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "external_id": external_id,
+        }
         if joined_at is not None:
             values["joined_at"] = joined_at
         values.update(fields or {})
@@ -473,8 +483,13 @@ class Workspace:
                 values = {k: v for k, v in row.items() if k not in ("tags", "fields")}
                 values.update(row.get("fields") or {})
                 doc = records.new_doc(
-                    schema, values, row.get("tags") or (), id=table.new_id(), now=now,
-                    today=today, row=number if len(rows) > 1 else None,
+                    schema,
+                    values,
+                    row.get("tags") or (),
+                    id=table.new_id(),
+                    now=now,
+                    today=today,
+                    row=number if len(rows) > 1 else None,
                 )
                 records.check_unique(table, doc, row=number if len(rows) > 1 else None)
                 table.put(doc)
@@ -488,8 +503,9 @@ class Workspace:
         with self.store.read() as session:
             return self._customer(records.existing(session.table(CUSTOMERS), id))
 
-    def find_customers(self, *, external_id: str | None = None, email: str | None = None,
-                       phone: str | None = None) -> list[Customer]:
+    def find_customers(
+        self, *, external_id: str | None = None, email: str | None = None, phone: str | None = None
+    ) -> list[Customer]:
         """Customers whose external id, e-mail or phone (normalised as stored) match."""
         with self.store.read() as session:
             schema = self._schema(session)
@@ -575,4 +591,3 @@ def _first_error(exc: BaseException) -> str:
         return _first_error(subs[0])
     notes = getattr(exc, "__notes__", None)
     return f"{exc}" + (f" ({notes[0]})" if notes else "")
-

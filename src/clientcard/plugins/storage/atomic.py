@@ -53,7 +53,7 @@ def loads(data: bytes, source: Path) -> Any:
             gc.enable()
 
 
-class AtomicJSONStorage(Storage):  # type: ignore[misc]
+class AtomicJSONStorage(Storage):
     """TinyDB storage writing through :func:`atomic_write` and parsing with orjson.
 
     Files written by it are ordinary TinyDB JSON files: ``TinyDB(path)`` opens them.

@@ -54,7 +54,7 @@ class Journal:
         return st.st_ino, st.st_size
 
     def read(self, offset: int) -> tuple[list[Record], int, bool]:
-        """Records from ``offset``; the offset after the last good one; whether a torn tail follows."""
+        """Records from ``offset``, the end of the last good one, whether a torn line follows."""
         try:
             with open(self.path, "rb") as handle:
                 handle.seek(offset)
