@@ -21,6 +21,7 @@ is not safe across processes; see docs/architecture.md.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,7 +96,10 @@ class MemoryTable:
         if self._indexes is not None and old is not None:
             self._index(old, add=False)
         if doc is not None:
+            out_of_order = old is None and self.docs and id < next(reversed(self.docs))
             self.docs[id] = doc
+            if out_of_order:  # a put below the highest id, or an undone delete
+                self.docs = dict(sorted(self.docs.items()))
             if self._indexes is not None:
                 self._index(doc, add=True)
             if id >= self.next_id:
@@ -250,6 +254,9 @@ class TinyDBStore(Store):
         #: inode of the journal read so far, the offset after its last good record,
         #: its last sequence number, and the groups it touches
         self._journal_ino: int | None = None
+        #: an open handle on that journal: while it is open its inode number cannot be
+        #: reused by a later journal, so an equal number really means the same file
+        self._journal_fd: int | None = None
         self._journal_offset = 0
         self._journal_seq = 0
         self._journal_groups: set[str] = set()
@@ -265,18 +272,34 @@ class TinyDBStore(Store):
                 self._journal_ino = None  # replay from the start for this group
         identity = self.journal.identity()
         if identity is None:
-            self._journal_ino, self._journal_offset = None, 0
+            self._untrack_journal()
+            self._journal_offset = 0
             self._journal_groups = set()
             self._journal_seq = max((g.seq for g in self.groups.values() if g.loaded), default=0)
             return
         ino, size = identity
         if ino != self._journal_ino or size < self._journal_offset:
-            self._journal_ino, self._journal_offset = ino, 0
+            self._track_journal()
+            self._journal_offset = 0
             self._journal_groups = set()
         if size != self._journal_offset or self._journal_offset == 0:
             records, end, _ = self.journal.read(self._journal_offset)
             self._apply(records)
             self._journal_offset = end
+
+    def _track_journal(self) -> None:
+        """Remember (and hold open) the journal file now at the path."""
+        self._untrack_journal()
+        try:
+            fd = os.open(self.journal.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        self._journal_fd, self._journal_ino = fd, os.fstat(fd).st_ino
+
+    def _untrack_journal(self) -> None:
+        if self._journal_fd is not None:
+            os.close(self._journal_fd)
+        self._journal_fd = self._journal_ino = None
 
     def _apply(self, records: list[Record]) -> None:
         loaded = [g for g in self.groups.values() if g.loaded]
@@ -341,41 +364,60 @@ class TinyDBStore(Store):
             session = self._session = Session(self, writable=True)
             try:
                 yield session
-                self._commit(session)
+                committed = self._commit(session)
             except BaseException:
                 session.rollback()
                 raise
             finally:
                 self._session = None
+            # the change is durable now: compaction is upkeep and must not undo it
+            if committed:
+                self._maybe_compact()
 
-    def _commit(self, session: Session) -> None:
+    def _commit(self, session: Session) -> bool:
+        """Append the session's changes to the journal; False when there were none."""
         if not session.ops and not session.moved:
-            return
-        seq = self._journal_seq + 1
+            return False
+        # a snapshot may be ahead of a journal that went missing (restored from a backup)
+        loaded = (g.seq for g in self.groups.values() if g.loaded)
+        seq = max(self._journal_seq, *loaded) + 1
         data = encode(seq, session.ops, session.moved)
         try:
             self._journal_offset = self.journal.append(data, self._journal_offset)
         except OSError as exc:
             raise StoreError(f"cannot write {self.journal.path}: {exc.strerror}") from None
-        self._journal_ino = (self.journal.identity() or (None, 0))[0]
+        if self._journal_fd is None:  # the append created the journal
+            self._track_journal()
         self._journal_seq = seq
         for table_name in {op[0] for op in session.ops} | set(session.moved):
             self._journal_groups.add(self.group_of[table_name].name)
         for group in self.groups.values():
             if group.loaded:
                 group.seq = seq
-        self._maybe_compact()
+        return True
 
     def _maybe_compact(self) -> None:
         groups = [self.groups[name] for name in sorted(self._journal_groups)]
         snapshot_bytes = sum(g.size() for g in groups)
         if self._journal_offset < max(MIN_COMPACT_BYTES, COMPACT_RATIO * snapshot_bytes):
             return
-        self.compact()
+        try:
+            self.compact()
+        except OSError as exc:
+            # the journal still holds every change: the next commit tries again
+            warnings.warn(
+                f"the change is saved, but compacting {self.dir} failed "
+                f"({exc.strerror or exc}); a later change will try again",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     def compact(self) -> None:
         """Write the snapshots the journal touches and start a new journal."""
         with self.lock.hold(exclusive=True):
+            # under the exclusive lock no rewrite is under way: temp files are leftovers
+            for leftover in self.dir.glob(".*.tmp"):
+                leftover.unlink(missing_ok=True)
             self._sync()
             seq = self._journal_seq
             for name in sorted(self._journal_groups):
@@ -384,10 +426,11 @@ class TinyDBStore(Store):
                     self.table(next(iter(group.tables)))
                 group.write_snapshot(seq)
             self._journal_offset = self.journal.reset(seq)
-            self._journal_ino = (self.journal.identity() or (None, 0))[0]
+            self._track_journal()
             self._journal_groups = set()
 
     def close(self) -> None:
+        self._untrack_journal()
         self.lock.close()
 
 
