@@ -179,3 +179,31 @@ def test_the_store_is_a_tinydb_database(workspace: Workspace) -> None:
     with TinyDB(workspace.path / "data" / "customers.json") as db:
         (doc,) = db.table("customers").all()
     assert doc.doc_id == 1 and doc["name"] == "Ana" and doc["email"] == "ana@example.com"
+
+
+def test_json_forms_agree(workspace: Workspace) -> None:
+    import attrs
+
+    from clientcard.core.convert import from_json, to_json
+
+    workspace.add_field("visits", type="integer")
+    workspace.add_customer("A", email="a@example.com", tags=["x"], fields={"visits": 2})
+    workspace.add_customer("B", joined_at="2020-01-01")
+    customers = workspace.customers()
+    assert workspace.customers_json() == [to_json(c) for c in customers]
+    assert workspace.customers_json(limit=1, offset=1) == [to_json(customers[1])]
+    for customer in customers:
+        data = to_json(customer)
+        assert set(data) == set(attrs.fields_dict(Customer))
+        assert from_json(data, Customer) == customer
+
+
+def test_a_record_missing_a_key_is_a_clear_error_in_json_listings(workspace: Workspace) -> None:
+    workspace.add_customer("A")
+    workspace.store.compact()  # type: ignore[attr-defined]
+    snapshot = workspace.path / "data" / "customers.json"
+    data = json.loads(snapshot.read_text())
+    del data["customers"]["1"]["created_at"]
+    snapshot.write_text(json.dumps(data))
+    with pytest.raises(StoreError, match="customer 1 in the store is damaged"):
+        Workspace.open(workspace.path).customers_json()

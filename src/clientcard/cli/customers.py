@@ -135,10 +135,10 @@ def _row(customer: Customer) -> tuple[Any, ...]:
 @pass_workspace()
 def list_(workspace: Workspace, limit: int | None, offset: int, fmt: str) -> None:
     """List customers (every one unless --limit is given)."""
-    customers = workspace.customers(limit=limit, offset=offset)
     if fmt == "json":
-        print_json([workspace.to_json(c) for c in customers])
+        print_json(workspace.customers_json(limit=limit, offset=offset))
         return
+    customers = workspace.customers(limit=limit, offset=offset)
     print_table(
         ("id", "name", "email", "phone", "joined", "status", "tags"), [_row(c) for c in customers]
     )

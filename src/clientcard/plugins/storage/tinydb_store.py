@@ -20,6 +20,7 @@ is not safe across processes; see docs/architecture.md.
 
 from __future__ import annotations
 
+import gc
 import os
 import warnings
 from collections.abc import Callable, Hashable, Iterator
@@ -42,16 +43,20 @@ COMPACT_RATIO = 0.125
 
 
 class MemoryTable:
-    """A table held in memory, with lazily built indexes."""
+    """A table held in memory, with indexes built on first use."""
 
     def __init__(self, spec: TableSpec) -> None:
         self.spec = spec
         self.docs: dict[int, Doc] = {}
         self.next_id = 1
-        self._indexes: dict[str, dict[Hashable, set[int]]] | None = None
+        self._indexes: dict[str, dict[Hashable, set[int]]] = {}
+        #: False once an id was put below the highest one: sort before iterating
+        self._in_order = True
 
     def load(self, raw: dict[str, Any], source: Path) -> None:
         docs: dict[int, Doc] = {}
+        last = 0
+        in_order = True
         for key, doc in raw.items():
             try:
                 id = int(key)
@@ -64,57 +69,67 @@ class MemoryTable:
                 raise StoreError(f"{source}: {self.spec.name} {key} is not a JSON object")
             doc["id"] = id
             docs[id] = doc
-        self.docs = dict(sorted(docs.items()))
+            in_order = in_order and id > last
+            last = id
+        self.docs = docs
+        self._in_order = in_order
         self.next_id = max(self.docs, default=0) + 1
-        self._indexes = None
+        self._indexes = {}
 
-    def indexes(self) -> dict[str, dict[Hashable, set[int]]]:
-        if self._indexes is None:
-            self._indexes = {name: {} for name in self.spec.indexes}
-            for doc in self.docs.values():
-                self._index(doc, add=True)
-        return self._indexes
+    def ordered(self) -> dict[int, Doc]:
+        """The documents in id order."""
+        if not self._in_order:
+            self.docs = dict(sorted(self.docs.items()))
+            self._in_order = True
+        return self.docs
 
-    def _index(self, doc: Doc, add: bool) -> None:
-        assert self._indexes is not None
+    def index(self, name: str) -> dict[Hashable, set[int]]:
+        index = self._indexes.get(name)
+        if index is None:
+            if name not in self.spec.indexes:
+                raise StoreError(f"table {self.spec.name!r} has no index {name!r}")
+            index = self._indexes[name] = {}
+            for id, doc in self.docs.items():
+                value = doc.get(name)
+                if value is not None:
+                    index.setdefault(value, set()).add(id)
+        return index
+
+    def _unindex(self, doc: Doc) -> None:
         for name, index in self._indexes.items():
             value = doc.get(name)
-            if value is None:
-                continue
-            if add:
+            ids = index.get(value) if value is not None else None
+            if ids is not None:
+                ids.discard(doc["id"])
+                if not ids:
+                    del index[value]
+
+    def _reindex(self, doc: Doc) -> None:
+        for name, index in self._indexes.items():
+            value = doc.get(name)
+            if value is not None:
                 index.setdefault(value, set()).add(doc["id"])
-            else:
-                ids = index.get(value)
-                if ids is not None:
-                    ids.discard(doc["id"])
-                    if not ids:
-                        del index[value]
 
     def set(self, id: int, doc: Doc | None) -> Doc | None:
         """Put or (with None) delete; return the previous document."""
         old = self.docs.pop(id, None) if doc is None else self.docs.get(id)
-        if self._indexes is not None and old is not None:
-            self._index(old, add=False)
+        if old is not None:
+            self._unindex(old)
         if doc is not None:
-            out_of_order = old is None and self.docs and id < next(reversed(self.docs))
+            if old is None and id < self.next_id - 1 and self._in_order and self.docs:
+                # a put below the highest id, or an undone delete
+                self._in_order = id > next(reversed(self.docs))
             self.docs[id] = doc
-            if out_of_order:  # a put below the highest id, or an undone delete
-                self.docs = dict(sorted(self.docs.items()))
-            if self._indexes is not None:
-                self._index(doc, add=True)
+            self._reindex(doc)
             if id >= self.next_id:
                 self.next_id = id + 1
         return old
 
     def find(self, index: str, value: Hashable) -> list[int]:
-        try:
-            found = self.indexes()[index].get(value, ())
-        except KeyError:
-            raise StoreError(f"table {self.spec.name!r} has no index {index!r}") from None
-        return sorted(found)
+        return sorted(self.index(index).get(value, ()))
 
     def snapshot(self) -> dict[str, Doc]:
-        return {str(id): doc for id, doc in self.docs.items()}
+        return {str(id): doc for id, doc in self.ordered().items()}
 
 
 class Group:
@@ -136,6 +151,19 @@ class Group:
         return st.st_ino, st.st_size, st.st_mtime_ns
 
     def load_snapshot(self) -> None:
+        # A snapshot is hundreds of thousands of long-lived dicts: scanning them
+        # for reference cycles, while loading and ever after, costs more than
+        # parsing them.  Pause the collector, then move them out of its sight.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._load_snapshot()
+        finally:
+            gc.freeze()
+            if enabled:
+                gc.enable()
+
+    def _load_snapshot(self) -> None:
         identity = self.current_identity()
         data = self.storage.read() or {}
         meta = data.pop(META_TABLE, {}).get("1", {})
@@ -195,7 +223,7 @@ class TableView:
         return self._table.docs.get(id)
 
     def __iter__(self) -> Iterator[Doc]:
-        return iter(list(self._table.docs.values()))
+        return iter(list(self._table.ordered().values()))
 
     def __len__(self) -> int:
         return len(self._table.docs)
