@@ -29,7 +29,7 @@ from typing import Any
 from clientcard import Workspace
 
 #: bump when the generated data changes, so cached workspaces are rebuilt
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 4
 BATCH = 10_000
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-import tomlkit
 
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
@@ -15,7 +14,9 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, str):
         return value
-    return tomlkit.item(value).as_string()
+    import tomlkit  # only here: it is slow to import, and most commands never need it
+
+    return str(tomlkit.item(value).as_string())
 
 
 @click.group("config")

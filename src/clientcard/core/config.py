@@ -21,7 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
-import tomlkit
 from attrs import define, field, validators
 
 from clientcard.core.errors import ConfigError
@@ -255,7 +254,9 @@ class ConfigFile:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def document(self) -> tomlkit.TOMLDocument:
+    def document(self) -> Any:
+        import tomlkit  # only edits need it: keep it off the start-up path
+
         if not self.path.exists():
             return tomlkit.document()
         return tomlkit.parse(self.path.read_text(encoding="utf-8"))
@@ -266,6 +267,8 @@ class ConfigFile:
         node: Any = doc
         for part in tables:
             if part not in node:
+                import tomlkit
+
                 node[part] = tomlkit.table(is_super_table=part != tables[-1])
             node = node[part]
         node[name] = value
@@ -285,7 +288,7 @@ class ConfigFile:
         self._save(doc)
         return True
 
-    def _save(self, doc: tomlkit.TOMLDocument) -> None:
+    def _save(self, doc: Any) -> None:
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+        tmp.write_text(doc.as_string(), encoding="utf-8")
         tmp.replace(self.path)

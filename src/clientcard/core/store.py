@@ -30,11 +30,15 @@ class TableSpec:
 
     Tables of the same ``group`` are stored together; a backend may keep groups
     apart so that busy tables (activity) do not rewrite quiet ones (customers).
+    ``unique`` names indexed fields whose values identify one document: a
+    backend may answer ``find`` on them, and ``new_id``, without loading the
+    whole table (that is how adding one customer stays fast).
     """
 
     name: str
     indexes: tuple[str, ...] = ()
     group: str = "main"
+    unique: tuple[str, ...] = ()
 
 
 class Table(Protocol):

@@ -56,7 +56,12 @@ from clientcard.core.store import Doc, Store, TableSpec, WriteSession
 DATA_DIR = "data"
 CUSTOMER_KEYS = frozenset(attrs.fields_dict(Customer))
 TABLES = (
-    TableSpec(CUSTOMERS, indexes=("external_id", "email", "phone"), group="customers"),
+    TableSpec(
+        CUSTOMERS,
+        indexes=("external_id", "email", "phone"),
+        group="customers",
+        unique=("external_id",),
+    ),
     # apart, so that reading the field definitions does not load every customer
     TableSpec(FIELDS, indexes=("key",), group="schema"),
 )

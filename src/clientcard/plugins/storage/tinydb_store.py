@@ -3,24 +3,25 @@
 Layout of a workspace's ``data/`` directory:
 
 - ``<group>.json``: one TinyDB database per table group (``customers.json``
-  holds the customers and field definitions), written whole and atomically,
-  readable by plain ``TinyDB(path)``; table ``_clientcard`` records the journal
-  sequence number the snapshot reflects and the id counters;
+  holds the customers, ``schema.json`` the field definitions), written whole
+  and atomically, readable by plain ``TinyDB(path)``; table ``_clientcard``
+  records the journal sequence number the snapshot reflects and the id counters;
+- ``<group>.keys.json``: beside a snapshot, its tables' id counters and unique
+  values (external ids), so a new record can be added without loading them;
 - ``journal``: every change committed since the snapshots, one checksummed
   line per commit (see :mod:`.journal`);
 - ``lock``: held shared by readers and exclusively by writers.
 
-Opening loads a group's snapshot and replays the journal on top.  A commit
-appends one journal line and fsyncs it.  When the journal grows past a share of
-the snapshots, the committing process rewrites the snapshots it touched and
-starts a new journal (compaction).  Why not TinyDB's own write path: it
-rewrites the whole file in place on every insert (a torn file on a crash) and
-is not safe across processes; see docs/architecture.md.
+A group is loaded (snapshot + journal replay) when one of its documents is
+read.  A commit appends one journal line and fsyncs it.  When the journal grows
+past a share of the snapshots, the committing process rewrites the snapshots it
+touched and starts a new journal (compaction).  Why not TinyDB's own write
+path: it rewrites the whole file in place on every insert (a torn file on a
+crash) and is not safe across processes; see docs/architecture.md.
 """
 
 from __future__ import annotations
 
-import gc
 import os
 import warnings
 from collections.abc import Callable, Hashable, Iterator
@@ -28,120 +29,42 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from clientcard.core.errors import StoreError
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.store import Doc, Store, TableSpec
-from clientcard.plugins.storage.atomic import AtomicJSONStorage
+from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, loads
 from clientcard.plugins.storage.journal import Journal, Record, encode
 from clientcard.plugins.storage.lock import WorkspaceLock
+from clientcard.plugins.storage.memory import MemoryTable, TableKeys, Undo, gc_paused
 
 META_TABLE = "_clientcard"
 #: compact when the journal exceeds this many bytes and ...
 MIN_COMPACT_BYTES = 1 << 20
 #: ... this fraction of the snapshots it would rewrite
-COMPACT_RATIO = 0.125
-
-
-class MemoryTable:
-    """A table held in memory, with indexes built on first use."""
-
-    def __init__(self, spec: TableSpec) -> None:
-        self.spec = spec
-        self.docs: dict[int, Doc] = {}
-        self.next_id = 1
-        self._indexes: dict[str, dict[Hashable, set[int]]] = {}
-        #: False once an id was put below the highest one: sort before iterating
-        self._in_order = True
-
-    def load(self, raw: dict[str, Any], source: Path) -> None:
-        docs: dict[int, Doc] = {}
-        last = 0
-        in_order = True
-        for key, doc in raw.items():
-            try:
-                id = int(key)
-            except ValueError:
-                raise StoreError(
-                    f"{source}: table {self.spec.name!r} has a document id {key!r}; "
-                    "expected a whole number"
-                ) from None
-            if not isinstance(doc, dict):
-                raise StoreError(f"{source}: {self.spec.name} {key} is not a JSON object")
-            doc["id"] = id
-            docs[id] = doc
-            in_order = in_order and id > last
-            last = id
-        self.docs = docs
-        self._in_order = in_order
-        self.next_id = max(self.docs, default=0) + 1
-        self._indexes = {}
-
-    def ordered(self) -> dict[int, Doc]:
-        """The documents in id order."""
-        if not self._in_order:
-            self.docs = dict(sorted(self.docs.items()))
-            self._in_order = True
-        return self.docs
-
-    def index(self, name: str) -> dict[Hashable, set[int]]:
-        index = self._indexes.get(name)
-        if index is None:
-            if name not in self.spec.indexes:
-                raise StoreError(f"table {self.spec.name!r} has no index {name!r}")
-            index = self._indexes[name] = {}
-            for id, doc in self.docs.items():
-                value = doc.get(name)
-                if value is not None:
-                    index.setdefault(value, set()).add(id)
-        return index
-
-    def _unindex(self, doc: Doc) -> None:
-        for name, index in self._indexes.items():
-            value = doc.get(name)
-            ids = index.get(value) if value is not None else None
-            if ids is not None:
-                ids.discard(doc["id"])
-                if not ids:
-                    del index[value]
-
-    def _reindex(self, doc: Doc) -> None:
-        for name, index in self._indexes.items():
-            value = doc.get(name)
-            if value is not None:
-                index.setdefault(value, set()).add(doc["id"])
-
-    def set(self, id: int, doc: Doc | None) -> Doc | None:
-        """Put or (with None) delete; return the previous document."""
-        old = self.docs.pop(id, None) if doc is None else self.docs.get(id)
-        if old is not None:
-            self._unindex(old)
-        if doc is not None:
-            if old is None and id < self.next_id - 1 and self._in_order and self.docs:
-                # a put below the highest id, or an undone delete
-                self._in_order = id > next(reversed(self.docs))
-            self.docs[id] = doc
-            self._reindex(doc)
-            if id >= self.next_id:
-                self.next_id = id + 1
-        return old
-
-    def find(self, index: str, value: Hashable) -> list[int]:
-        return sorted(self.index(index).get(value, ()))
-
-    def snapshot(self) -> dict[str, Doc]:
-        return {str(id): doc for id, doc in self.ordered().items()}
+COMPACT_RATIO = 1 / 16
 
 
 class Group:
-    """The tables stored in one snapshot file, and how current they are."""
+    """The tables stored in one snapshot file, and how much of them is in memory.
+
+    ``loaded``: every document, current up to journal sequence ``seq``.
+    ``keys``: only id counters and unique values, current up to ``keys_seq``.
+    """
 
     def __init__(self, name: str, path: Path, specs: list[TableSpec]) -> None:
         self.name = name
         self.storage = AtomicJSONStorage(path)
+        self.keys_path = path.with_suffix(".keys.json")
+        self.specs = {spec.name: spec for spec in specs}
         self.tables = {spec.name: MemoryTable(spec) for spec in specs}
         self.loaded = False
         self.seq = 0
         self.file_identity: tuple[int, int, int] | None = None
+        self.keys: dict[str, TableKeys] | None = None
+        self.keys_seq = 0
+        self.keys_identity: tuple[int, int, int] | None = None
 
     def current_identity(self) -> tuple[int, int, int] | None:
         try:
@@ -151,28 +74,17 @@ class Group:
         return st.st_ino, st.st_size, st.st_mtime_ns
 
     def load_snapshot(self) -> None:
-        # A snapshot is hundreds of thousands of long-lived dicts: scanning them
-        # for reference cycles, while loading and ever after, costs more than
-        # parsing them.  Pause the collector, then move them out of its sight.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            self._load_snapshot()
-        finally:
-            gc.freeze()
-            if enabled:
-                gc.enable()
-
-    def _load_snapshot(self) -> None:
-        identity = self.current_identity()
-        data = self.storage.read() or {}
-        meta = data.pop(META_TABLE, {}).get("1", {})
-        for name, table in self.tables.items():
-            table.load(data.get(name, {}), self.storage.path)
-            table.next_id = max(table.next_id, int(meta.get("next_ids", {}).get(name, 1)))
-        self.seq = int(meta.get("seq", 0))
-        self.file_identity = identity
-        self.loaded = True
+        with gc_paused():
+            identity = self.current_identity()
+            data = self.storage.read() or {}
+            meta = data.pop(META_TABLE, {}).get("1", {})
+            for name, table in self.tables.items():
+                table.load(data.get(name, {}), self.storage.path)
+                table.next_id = max(table.next_id, int(meta.get("next_ids", {}).get(name, 1)))
+            self.seq = int(meta.get("seq", 0))
+            self.file_identity = identity
+            self.loaded = True
+            self.keys = None
 
     def write_snapshot(self, seq: int) -> None:
         data: dict[str, Any] = {name: t.snapshot() for name, t in self.tables.items()}
@@ -182,10 +94,72 @@ class Group:
         self.storage.write(data)
         self.seq = seq
         self.file_identity = self.current_identity()
+        if any(spec.unique for spec in self.specs.values()):
+            keys = {
+                name: {"next_id": t.next_id, "unique": t.unique_values()}
+                for name, t in self.tables.items()
+            }
+            atomic_write(
+                self.keys_path,
+                orjson.dumps({"snapshot": self.content_identity(), "seq": seq, "tables": keys}),
+            )
+
+    def content_identity(self) -> tuple[int, int] | None:
+        """Size and modification time: survives a copy that keeps times (cp -p, backups),
+        changes with any edit.  The inode would not survive copying a workspace."""
+        identity = self.current_identity()
+        return None if identity is None else identity[1:]
+
+    def load_keys(self) -> bool:
+        """Read the keys file; False when it does not match the snapshot (load it whole)."""
+        identity = self.content_identity()
+        try:
+            data = loads(self.keys_path.read_bytes(), self.keys_path)
+        except FileNotFoundError:
+            data = None
+        if data is None:
+            if identity is not None:
+                return False  # a snapshot without keys: written by a crash or by hand
+            data = {"snapshot": None, "seq": 0, "tables": {}}
+        elif tuple(data.get("snapshot") or ()) != (identity or ()):
+            return False
+        tables = data["tables"]
+        self.keys = {
+            name: TableKeys(
+                spec,
+                int(tables.get(name, {}).get("next_id", 1)),
+                tables.get(name, {}).get("unique", {}),
+            )
+            for name, spec in self.specs.items()
+        }
+        self.keys_seq = int(data["seq"])
+        self.keys_identity = self.current_identity()
+        return True
 
     def size(self) -> int:
         identity = self.current_identity()
         return identity[1] if identity else 0
+
+    def apply(self, record: Record) -> None:
+        """Replay one journal record on what is in memory of this group."""
+        if self.loaded and record.seq > self.seq:
+            for table_name, id, doc in record.ops:
+                if table_name in self.tables:
+                    self.tables[table_name].set(int(id), doc)
+            for table_name, next_id in record.next_ids.items():
+                if table_name in self.tables:
+                    table = self.tables[table_name]
+                    table.next_id = max(table.next_id, int(next_id))
+            self.seq = record.seq
+        if self.keys is not None and record.seq > self.keys_seq:
+            for table_name, id, doc in record.ops:
+                if table_name in self.keys:
+                    self.keys[table_name].set(int(id), doc)
+            for table_name, next_id in record.next_ids.items():
+                if table_name in self.keys:
+                    keys = self.keys[table_name]
+                    keys.next_id = max(keys.next_id, int(next_id))
+            self.keys_seq = record.seq
 
 
 class Session:
@@ -194,42 +168,63 @@ class Session:
     def __init__(self, store: TinyDBStore, writable: bool) -> None:
         self.store = store
         self.writable = writable
-        #: (table, id or None for an id allocation, previous document, previous next_id)
-        self.undo: list[tuple[MemoryTable, int | None, Doc | None, int]] = []
+        self.undo: list[Undo] = []
         self.ops: list[list[Any]] = []
         self.moved: dict[str, int] = {}
 
     def table(self, name: str) -> TableView:
-        return TableView(self, self.store.table(name))
+        group = self.store.group_of.get(name)
+        if group is None:
+            raise StoreError(f"unknown table {name!r}")
+        return TableView(self, group, name)
 
     def rollback(self) -> None:
-        for table, id, old, next_id in reversed(self.undo):
-            if id is not None:
-                table.set(id, old)
-            table.next_id = next_id
+        for undo in reversed(self.undo):
+            undo()
         self.undo.clear()
         self.ops.clear()
         self.moved.clear()
 
 
 class TableView:
-    """What :meth:`Session.table` returns: the :class:`WritableTable` protocol."""
+    """What :meth:`Session.table` returns: the :class:`WritableTable` protocol.
 
-    def __init__(self, session: Session, table: MemoryTable) -> None:
+    Reading a document loads the table whole; allocating an id, finding by a
+    unique field and putting documents only need its keys.
+    """
+
+    def __init__(self, session: Session, group: Group, name: str) -> None:
         self._session = session
-        self._table = table
+        self._group = group
+        self._name = name
+        self._spec = group.specs[name]
+
+    def _table(self) -> MemoryTable:
+        self._session.store.load(self._group, self._session)
+        return self._group.tables[self._name]
+
+    def _keys(self) -> TableKeys | None:
+        """The table's keys when they are all that is in memory, else None."""
+        if not self._group.loaded:
+            self._session.store.load_keys(self._group)
+        keys = self._group.keys
+        return None if keys is None or self._group.loaded else keys[self._name]
 
     def get(self, id: int) -> Doc | None:
-        return self._table.docs.get(id)
+        return self._table().docs.get(id)
 
     def __iter__(self) -> Iterator[Doc]:
-        return iter(list(self._table.ordered().values()))
+        return iter(list(self._table().ordered().values()))
 
     def __len__(self) -> int:
-        return len(self._table.docs)
+        return len(self._table().docs)
 
     def find(self, index: str, value: Hashable) -> list[int]:
-        return self._table.find(index, value)
+        if index in self._spec.unique:
+            keys = self._keys()
+            if keys is not None:
+                return keys.find(index, value)
+        return self._table().find(index, value)
 
     def _check_writable(self) -> None:
         if not self._session.writable:
@@ -237,11 +232,10 @@ class TableView:
 
     def new_id(self) -> int:
         self._check_writable()
-        table = self._table
-        self._session.undo.append((table, None, None, table.next_id))
-        id = table.next_id
-        table.next_id += 1
-        self._session.moved[table.spec.name] = table.next_id
+        keys = self._keys()
+        id, undo = (keys or self._table()).allocate()
+        self._session.undo.append(undo)
+        self._session.moved[self._name] = id + 1
         return id
 
     def put(self, doc: Doc) -> None:
@@ -250,17 +244,15 @@ class TableView:
 
     def delete(self, id: int) -> None:
         self._check_writable()
-        if id in self._table.docs:
+        if id in self._table().docs:
             self._change(id, None)
 
     def _change(self, id: int, doc: Doc | None) -> None:
-        table = self._table
-        next_id = table.next_id
-        old = table.set(id, doc)
-        self._session.undo.append((table, id, old, next_id))
-        self._session.ops.append([table.spec.name, id, doc])
-        if table.next_id != next_id:
-            self._session.moved[table.spec.name] = table.next_id
+        keys = self._keys()
+        self._session.undo.append((keys or self._table()).set(id, doc))
+        self._session.ops.append([self._name, id, doc])
+        if doc is not None and id >= self._session.moved.get(self._name, 0):
+            self._session.moved[self._name] = id + 1
 
 
 class TinyDBStore(Store):
@@ -293,17 +285,18 @@ class TinyDBStore(Store):
     # -- keeping memory in step with the files ---------------------------------
 
     def _sync(self) -> None:
-        """Bring loaded groups up to date with what other processes committed."""
+        """Bring what is in memory up to date with what other processes committed."""
         for group in self.groups.values():
-            if group.loaded and group.current_identity() != group.file_identity:
-                group.load_snapshot()
-                self._journal_ino = None  # replay from the start for this group
+            current = group.current_identity()
+            if group.loaded and current != group.file_identity:
+                group.loaded = False  # reloaded when next needed
+            if group.keys is not None and current != group.keys_identity:
+                group.keys = None
         identity = self.journal.identity()
         if identity is None:
             self._untrack_journal()
             self._journal_offset = 0
             self._journal_groups = set()
-            self._journal_seq = max((g.seq for g in self.groups.values() if g.loaded), default=0)
             return
         ino, size = identity
         if ino != self._journal_ino or size < self._journal_offset:
@@ -330,46 +323,43 @@ class TinyDBStore(Store):
         self._journal_fd = self._journal_ino = None
 
     def _apply(self, records: list[Record]) -> None:
-        loaded = [g for g in self.groups.values() if g.loaded]
         for record in records:
             self._journal_seq = record.seq
-            for table_name, id, doc in record.ops:
-                group = self.group_of.get(table_name)
-                if group is None:
-                    continue  # a table this version does not know: leave it be
-                self._journal_groups.add(group.name)
-                if group.loaded and record.seq > group.seq:
-                    group.tables[table_name].set(int(id), doc)
-            for table_name, next_id in record.next_ids.items():
-                group = self.group_of.get(table_name)
-                if group is not None and group.loaded and record.seq > group.seq:
-                    table = group.tables[table_name]
-                    table.next_id = max(table.next_id, int(next_id))
-            for group in loaded:
-                group.seq = max(group.seq, record.seq)
+            for group in self.groups.values():
+                group.apply(record)
+            for table_name in {op[0] for op in record.ops}:
+                touched = self.group_of.get(table_name)
+                if touched is not None:  # else a table this version does not know
+                    self._journal_groups.add(touched.name)
 
-    def table(self, name: str) -> MemoryTable:
-        group = self.group_of.get(name)
-        if group is None:
-            raise StoreError(f"unknown table {name!r}")
-        if not group.loaded:
-            group.load_snapshot()
-            records, _, _ = self.journal.read(0)
-            self._replay_into(group, records)
-        return group.tables[name]
-
-    def _replay_into(self, group: Group, records: list[Record]) -> None:
+    def _replay(self, group: Group) -> None:
+        """Replay the whole journal on a group just read from its files."""
+        records, _, _ = self.journal.read(0)
         for record in records:
-            if record.seq <= group.seq:
-                continue
-            for table_name, id, doc in record.ops:
+            group.apply(record)
+
+    def load(self, group: Group, session: Session | None = None) -> None:
+        """Load a group whole; inside a write, with that write's changes so far."""
+        if group.loaded:
+            return
+        group.load_snapshot()
+        self._replay(group)
+        if session is not None:
+            for table_name, id, doc in session.ops:
                 if table_name in group.tables:
-                    group.tables[table_name].set(int(id), doc)
-            for table_name, next_id in record.next_ids.items():
+                    session.undo.append(group.tables[table_name].set(int(id), doc))
+            for table_name, next_id in session.moved.items():
                 if table_name in group.tables:
-                    table = group.tables[table_name]
-                    table.next_id = max(table.next_id, int(next_id))
-            group.seq = record.seq
+                    session.undo.append(group.tables[table_name].raise_next_id(next_id))
+
+    def load_keys(self, group: Group) -> None:
+        """Have at least the keys of a group in memory (the whole group if they are stale)."""
+        if group.loaded or group.keys is not None:
+            return
+        if group.load_keys():
+            self._replay(group)
+        else:
+            self.load(group, self._session)
 
     # -- the Store protocol ------------------------------------------------------
 
@@ -407,8 +397,9 @@ class TinyDBStore(Store):
         if not session.ops and not session.moved:
             return False
         # a snapshot may be ahead of a journal that went missing (restored from a backup)
-        loaded = (g.seq for g in self.groups.values() if g.loaded)
-        seq = max(self._journal_seq, *loaded) + 1
+        known = [g.seq for g in self.groups.values() if g.loaded]
+        known += [g.keys_seq for g in self.groups.values() if g.keys is not None]
+        seq = max(self._journal_seq, *known) + 1
         data = encode(seq, session.ops, session.moved)
         try:
             self._journal_offset = self.journal.append(data, self._journal_offset)
@@ -422,6 +413,8 @@ class TinyDBStore(Store):
         for group in self.groups.values():
             if group.loaded:
                 group.seq = seq
+            if group.keys is not None:
+                group.keys_seq = seq
         return True
 
     def _maybe_compact(self) -> None:
@@ -450,8 +443,7 @@ class TinyDBStore(Store):
             seq = self._journal_seq
             for name in sorted(self._journal_groups):
                 group = self.groups[name]
-                if not group.loaded:
-                    self.table(next(iter(group.tables)))
+                self.load(group)
                 group.write_snapshot(seq)
             self._journal_offset = self.journal.reset(seq)
             self._track_journal()
