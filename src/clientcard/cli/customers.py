@@ -24,6 +24,16 @@ def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
+#: ``--set KEY=VALUE``, repeatable: built-in or custom field values.
+set_option = click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A field value; repeat for more.",
+)
+
+
 @click.group("customers")
 def command() -> None:
     """Add, show, edit, list and delete customers."""
@@ -36,13 +46,7 @@ def command() -> None:
 @click.option("--external-id", help="Your booking system's id for this customer (unique).")
 @click.option("--joined-at", help="Date joined, YYYY-MM-DD [default: today].")
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
-@click.option(
-    "--set",
-    "assignments",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A field value; repeat for more.",
-)
+@set_option
 @pass_workspace()
 def add(
     workspace: Workspace,
@@ -55,16 +59,15 @@ def add(
     assignments: tuple[str, ...],
 ) -> None:
     """Add a customer and print its id (alone, for scripts)."""
-    values: dict[str, Any] = {
-        "name": name,
-        "email": email,
-        "phone": phone,
-        "external_id": external_id,
-    }
-    if joined_at is not None:
-        values["joined_at"] = joined_at
-    values.update(parse_assignments(assignments))
-    (customer,) = workspace.add_customers([{**values, "tags": list(tags)}])
+    customer = workspace.add_customer(
+        name,
+        email=email,
+        phone=phone,
+        external_id=external_id,
+        joined_at=joined_at,
+        tags=tags,
+        fields=parse_assignments(assignments),
+    )
     click.echo(customer.id)
 
 
@@ -95,13 +98,7 @@ def show(workspace: Workspace, id: int, fmt: str) -> None:
 
 @command.command("edit")
 @click.argument("id", type=int)
-@click.option(
-    "--set",
-    "assignments",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A field value; repeat for more.",
-)
+@set_option
 @click.option(
     "--unset", "unset", multiple=True, metavar="KEY", help="Clear a field; repeat for more."
 )

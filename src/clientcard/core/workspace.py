@@ -460,7 +460,8 @@ class Workspace:
     ) -> Customer:
         """Add one customer; values may be text (as typed) or Python values.
 
-        ``fields`` holds custom field values by key.  Returns the stored record.
+        ``fields`` holds custom field values by key (a built-in key there, such
+        as ``"email"``, works too).  Returns the stored record.
         """
         values: dict[str, Any] = {
             "name": name,
