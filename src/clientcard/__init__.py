@@ -4,6 +4,7 @@ Open a :class:`Workspace`, add and find customers, define fields; write plugins
 with :data:`hookimpl` (see docs/plugins.md).
 """
 
+from clientcard.core.classify import Decision, Facts, RuleSet, StatusDef
 from clientcard.core.errors import (
     ClientcardError,
     ConfigError,
@@ -26,7 +27,9 @@ __all__ = [
     "ClientcardError",
     "ConfigError",
     "Customer",
+    "Decision",
     "DuplicateError",
+    "Facts",
     "FieldContext",
     "FieldDef",
     "FieldDefinitionError",
@@ -34,6 +37,8 @@ __all__ = [
     "FieldValueError",
     "NotFoundError",
     "PluginError",
+    "RuleSet",
+    "StatusDef",
     "StoreError",
     "UnknownFieldError",
     "ValidationError",

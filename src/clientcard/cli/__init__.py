@@ -59,10 +59,12 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
 
 
 def _register_commands() -> None:
-    from clientcard.cli import config, customers, fields, init, plugins
+    from clientcard.cli import activity, classify, config, customers, fields, init, plugins
 
-    for module in (init, customers, fields, config, plugins):
+    for module in (init, customers, fields, classify, config, plugins):
         cli.add_command(module.command)
+    for group in activity.commands:
+        cli.add_command(group)
 
 
 _register_commands()

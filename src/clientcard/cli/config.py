@@ -16,6 +16,10 @@ def _text(value: object) -> str:
         return value
     import tomlkit  # only here: it is slow to import, and most commands never need it
 
+    if isinstance(value, dict):
+        inline = tomlkit.inline_table()
+        inline.update(value)
+        return str(inline.as_string())
     return str(tomlkit.item(value).as_string())
 
 

@@ -153,3 +153,71 @@ def delete(workspace: Workspace, ids: tuple[int, ...], yes: bool) -> None:
         click.confirm(f"Delete {len(set(ids))} customer(s)?", abort=True)
     deleted = workspace.delete_customers(ids)
     click.echo(f"deleted {len(deleted)} customer(s)")
+
+
+@command.command("status")
+@click.argument("args", nargs=-1, required=True, metavar="[STATUS] ID...")
+@click.option("--dimension", default="status", show_default=True, help="status or tier.")
+@click.option("--unpin", is_flag=True, help="Hand the customers back to automation (no STATUS).")
+@click.option("--reason", default="set by hand", help="Why, kept in the history.")
+@pass_workspace()
+def status(
+    workspace: Workspace, args: tuple[str, ...], dimension: str, unpin: bool, reason: str
+) -> None:
+    """Set STATUS on customers by hand and pin it, or --unpin them.
+
+    A pinned status is never changed by classification.
+    """
+    label, ids = (None, args) if unpin else (args[0], args[1:])
+    if not ids:
+        raise ClientcardError("give at least one customer ID")
+    numbers = []
+    for id in ids:
+        if not id.isdigit():
+            raise ClientcardError(f"{id!r} is not a customer id (a whole number)")
+        numbers.append(int(id))
+    if label is None:
+        changes = workspace.unpin(numbers, dimension=dimension)
+        click.echo(f"unpinned {len(numbers)} customer(s); {len(changes)} status change(s)")
+    else:
+        changes = workspace.set_status(numbers, label, dimension=dimension, reason=reason)
+        click.echo(f"set {dimension} {label} on {len(numbers)} customer(s); {len(changes)} changed")
+
+
+@command.command("explain")
+@click.argument("id", type=int)
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="As of this date."
+)
+@format_option("table", "json")
+@pass_workspace()
+def explain(workspace: Workspace, id: int, as_of: Any, fmt: str) -> None:
+    """Why customer ID has its status: facts, the deciding rule, the history."""
+    data = workspace.explain(id, as_of=as_of.date() if as_of else None)
+    if fmt == "json":
+        print_json(data)
+        return
+    print_pairs(list(data["facts"].items()), title=f"facts of customer {id} as of {data['as_of']}")
+    for dimension, part in data["dimensions"].items():
+        if part["rule_set"] is None and part["status"] is None:
+            continue
+        decision = part["decision"] or {}
+        click.echo(
+            f"{dimension}: {part['status']}"
+            + (" (pinned: set by hand)" if part["pinned"] else "")
+            + (f"; since {part['since'][:10]}" if part["since"] else "")
+        )
+        if decision:
+            click.echo(
+                f"  {part['rule_set']} says {decision['status']} (rule {decision['rule']}): "
+                f"{decision['reason']}"
+            )
+    if data["history"]:
+        print_table(
+            ("when", "dimension", "from", "to", "how", "why"),
+            [
+                (h["at"][:19], h["dimension"], h["from"] or "", h["to"], h["mode"], h["reason"])
+                for h in data["history"]
+            ],
+            title="history",
+        )

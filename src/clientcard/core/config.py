@@ -72,10 +72,26 @@ class PluginsSettings:
     disabled: list[str] = field(factory=list, validator=validators.instance_of(list))
 
 
+@define(frozen=True)
+class StatusSettings:
+    """``[status]``: the rule set that classifies customers ("": set by hand only)."""
+
+    rule_set: str | None = "lifecycle"
+
+
+@define(frozen=True)
+class TierSettings:
+    """``[tier]``: a second dimension, e.g. ``rule_set = "loyalty-tiers"`` (off by default)."""
+
+    rule_set: str | None = None
+
+
 CORE_TABLES: dict[str, type[Any]] = {
     "workspace": WorkspaceSettings,
     "storage": StorageSettings,
     "plugins": PluginsSettings,
+    "status": StatusSettings,
+    "tier": TierSettings,
 }
 
 
@@ -111,6 +127,9 @@ def describe(hint: Any) -> str:
     if origin is list:
         (inner,) = typing.get_args(hint) or (Any,)
         return f"a list of {describe(inner).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict:
+        _, inner = typing.get_args(hint) or (str, Any)
+        return f"a table of {describe(inner).removeprefix('a ').removeprefix('an ')}s by name"
     if origin is typing.Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
     return {
@@ -133,6 +152,11 @@ def fits(value: Any, hint: Any) -> bool:
     if origin is list:
         (inner,) = typing.get_args(hint) or (Any,)
         return isinstance(value, list) and all(fits(v, inner) for v in value)
+    if origin is dict:
+        key, inner = typing.get_args(hint) or (str, Any)
+        return isinstance(value, dict) and all(
+            fits(k, key) and fits(v, inner) for k, v in value.items()
+        )
     if origin is typing.Literal:
         return value in typing.get_args(hint)
     if hint is bool:
@@ -177,6 +201,13 @@ def build(table: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
         raise ConfigError(f"{CONFIG_NAME}: [{table}] is not valid: {exc}") from None
 
 
+def _unclaimed(table: str) -> str:
+    return (
+        f"{CONFIG_NAME}: table [{table}] is not used by any loaded plugin "
+        "(a plugin may be disabled or missing; see 'clientcard plugins')"
+    )
+
+
 def _sub(raw: Mapping[str, Any], dotted: str) -> Mapping[str, Any] | None:
     node: Any = raw
     for part in dotted.split("."):
@@ -195,14 +226,22 @@ class Settings:
         self.warnings: list[str] = []
         for table, cls in sorted(self.declared.items()):
             section = _sub(raw, table) or {}
-            own = {k: v for k, v in section.items() if f"{table}.{k}" not in self.declared}
+            names = {a.name for a in attrs.fields(cls)}
+            own = {}
+            for k, v in section.items():
+                dotted = f"{table}.{k}"
+                nested = any(t.startswith(dotted + ".") for t in self.declared)
+                if dotted in self.declared or nested:
+                    continue
+                if isinstance(v, Mapping) and k not in names:
+                    # e.g. [status.regulars] whose rule set's plugin is not installed
+                    self.warnings.append(_unclaimed(dotted))
+                    continue
+                own[k] = v
             self.tables[table] = build(table, cls, own)
         for key in raw:
             if not any(t == key or t.startswith(key + ".") for t in self.declared):
-                self.warnings.append(
-                    f"{CONFIG_NAME}: table [{key}] is not used by any loaded plugin "
-                    "(a plugin may be disabled or missing; see 'clientcard plugins')"
-                )
+                self.warnings.append(_unclaimed(key))
 
     def __getitem__(self, table: str) -> Any:
         return self.tables[table]
@@ -237,7 +276,7 @@ class Settings:
 def parse_setting(text: str, hint: Any) -> Any:
     """Read a value typed on the command line for a setting of type ``hint``."""
     textual = hint is str or str in typing.get_args(hint)
-    if textual and typing.get_origin(hint) is not list:
+    if textual and typing.get_origin(hint) not in (list, dict):
         return text
     try:
         value = tomllib.loads(f"v = {text}")["v"]
@@ -271,6 +310,12 @@ class ConfigFile:
 
                 node[part] = tomlkit.table(is_super_table=part != tables[-1])
             node = node[part]
+        if isinstance(value, dict):  # tiers = { bronze = 0, silver = 500 }: one line
+            import tomlkit
+
+            inline = tomlkit.inline_table()
+            inline.update(value)
+            value = inline
         node[name] = value
         self._save(doc)
 

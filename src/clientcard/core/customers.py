@@ -50,6 +50,8 @@ def new_doc(
         "phone": None,
         "joined_at": today.isoformat(),
         "status": None,
+        "tier": None,
+        "pinned": [],
         "tags": normalise_tags(tags, row=row),
         "fields": {},
         "created_at": now.isoformat(),
@@ -74,6 +76,8 @@ def changed_doc(
     """A copy of ``doc`` with ``values`` set, ``unset`` keys cleared and maybe new tags."""
     new = dict(doc)
     new["fields"] = dict(doc["fields"])
+    new.setdefault("tier", None)
+    new.setdefault("pinned", [])
     for key in unset:
         field = schema.get(key)
         if field.required:

@@ -22,6 +22,7 @@ import click
 import pluggy
 
 if TYPE_CHECKING:
+    from clientcard.core.classify import RuleSet
     from clientcard.core.fields import FieldType
     from clientcard.core.model import Customer
     from clientcard.core.store import StoreFactory
@@ -42,6 +43,17 @@ def clientcard_register_field_types(register: Callable[[FieldType], None]) -> No
     Call ``register(field_type)`` with an instance of a
     :class:`clientcard.FieldType` subclass for each type.  Its ``name`` is what a
     business writes in ``clientcard fields add KEY --type NAME``.
+    """
+
+
+@hookspec
+def clientcard_register_rule_sets(register: Callable[[RuleSet], None]) -> None:
+    """Provide rule sets that classify customers from their activity.
+
+    Call ``register(rule_set)`` with an instance of a :class:`clientcard.RuleSet`
+    subclass.  A business picks it by name: ``[status] rule_set = "NAME"`` (or
+    ``[tier] rule_set = "NAME"``).  Its ``settings_class``, if any, is read from
+    ``[status.NAME]``.
     """
 
 
@@ -90,6 +102,36 @@ def clientcard_customer_created(workspace: Workspace, customer: Customer) -> Non
 @hookspec
 def clientcard_customer_updated(workspace: Workspace, before: Customer, after: Customer) -> None:
     """A customer record was changed; ``before`` and ``after`` are the two versions."""
+
+
+@hookspec
+def clientcard_status_changed(
+    workspace: Workspace,
+    customer: Customer,
+    dimension: str,
+    old: str | None,
+    new: str,
+    reason: str,
+    manual: bool,
+) -> None:
+    """A customer's status (``dimension`` "status") or tier ("tier") changed.
+
+    ``customer`` is the record after the change; ``reason`` says which rule
+    decided (or who set it, when ``manual``).  Called once per change, after
+    the change is on disk: e.g. send a win-back promo code when ``new`` is
+    ``"churn"``.
+    """
+
+
+@hookspec
+def clientcard_activity_recorded(
+    workspace: Workspace, customer: Customer, kind: str, record: dict[str, Any], created: bool
+) -> None:
+    """A booking, payment, message or marketing event was recorded or updated.
+
+    ``kind`` is ``"booking"``, ``"payment"``, ``"message"`` or ``"marketing"``;
+    ``record`` is its stored JSON form; ``created`` is False for an update.
+    """
 
 
 @hookspec

@@ -25,7 +25,8 @@ class Customer:
     ``id`` is clientcard's own, stable and never reused, even after deletion.
     ``external_id`` is the host application's id for the same person, unique
     when set.  ``fields`` holds the custom field values by key, in canonical
-    JSON form; ``tags`` keep the spelling first used.
+    JSON form; ``tags`` keep the spelling first used.  ``status`` and ``tier``
+    are set by the configured rule sets, or by hand (then ``pinned``).
     """
 
     id: int
@@ -35,6 +36,9 @@ class Customer:
     phone: str | None = None
     joined_at: date | None = None
     status: str | None = None
+    tier: str | None = None
+    #: dimensions ("status", "tier") set by hand: automation leaves them alone
+    pinned: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     fields: Mapping[str, JSONValue] = field(factory=dict)
     created_at: datetime

@@ -20,6 +20,7 @@ import pluggy
 from attrs import define, field, frozen
 
 from clientcard.core import hookspecs
+from clientcard.core.classify import RuleSet
 from clientcard.core.errors import PluginError
 from clientcard.core.fields import FieldType
 from clientcard.core.store import StoreFactory
@@ -127,6 +128,7 @@ class PluginHost:
         self.field_types: Registry[FieldType] = Registry("field type")
         self.storage_backends: Registry[StoreFactory] = Registry("storage backend")
         self.settings: Registry[type[Any]] = Registry("settings table")
+        self.rule_sets: Registry[RuleSet] = Registry("rule set")
         self._collect()
 
     # -- loading -----------------------------------------------------------------
@@ -209,7 +211,23 @@ class PluginHost:
 
             return register
 
+        def rule_set(plugin: str) -> Callable[..., None]:
+            def register(rules: RuleSet) -> None:
+                if not isinstance(rules, RuleSet) or not isinstance(
+                    getattr(rules, "name", None), str
+                ):
+                    raise PluginError(
+                        f"register() needs a clientcard.RuleSet instance with a name, got {rules!r}"
+                    )
+                self._note(plugin, "rule sets", rules.name)
+                self.rule_sets.add(rules.name, rules, plugin)
+                if rules.settings_class is not None:
+                    settings(plugin)(f"status.{rules.name}", rules.settings_class)
+
+            return register
+
         self._call_register("clientcard_register_field_types", field_type)
+        self._call_register("clientcard_register_rule_sets", rule_set)
         self._call_register("clientcard_register_storage_backends", storage)
         self._call_register("clientcard_register_settings", settings)
 
@@ -231,16 +249,19 @@ class PluginHost:
 
     def check(self) -> None:
         """Raise the first registration conflict: two plugins giving one name."""
-        for registry in (self.field_types, self.storage_backends, self.settings):
+        for registry in self.registries():
             if registry.conflicts:
                 raise PluginError(registry.conflicts[0])
 
     def problems(self) -> list[str]:
         """Every load error and registration conflict, one line each."""
         lines = [f"plugin {i.name!r}: {i.error}" for i in self.infos.values() if i.error]
-        for registry in (self.field_types, self.storage_backends, self.settings):
+        for registry in self.registries():
             lines.extend(registry.conflicts)
         return lines
+
+    def registries(self) -> tuple[Registry[Any], ...]:
+        return (self.field_types, self.rule_sets, self.storage_backends, self.settings)
 
     def add_settings(self, table: str, cls: type[Any]) -> None:
         """Declare a settings table of the core itself."""
@@ -259,3 +280,30 @@ class PluginHost:
 
     def customer_deleted(self, workspace: Any, customer: Any) -> None:
         self.pm.hook.clientcard_customer_deleted(workspace=workspace, customer=customer)
+
+    def status_changed(
+        self,
+        workspace: Any,
+        customer: Any,
+        dimension: str,
+        old: str | None,
+        new: str,
+        reason: str,
+        manual: bool,
+    ) -> None:
+        self.pm.hook.clientcard_status_changed(
+            workspace=workspace,
+            customer=customer,
+            dimension=dimension,
+            old=old,
+            new=new,
+            reason=reason,
+            manual=manual,
+        )
+
+    def activity_recorded(
+        self, workspace: Any, customer: Any, kind: str, record: dict[str, Any], created: bool
+    ) -> None:
+        self.pm.hook.clientcard_activity_recorded(
+            workspace=workspace, customer=customer, kind=kind, record=record, created=created
+        )

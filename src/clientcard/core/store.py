@@ -91,5 +91,10 @@ class Store(Protocol):
         """Release files and locks."""
 
 
+def find_docs(table: Table, index: str, value: Hashable) -> list[Doc]:
+    """The documents (not just ids) whose indexed field ``index`` equals ``value``."""
+    return [doc for doc in (table.get(id) for id in table.find(index, value)) if doc is not None]
+
+
 #: What a storage plugin registers: builds a store from the data directory and tables.
 StoreFactory = Callable[[Path, tuple[TableSpec, ...]], Store]

@@ -9,6 +9,7 @@ together or not at all.  ``with workspace.batch():`` makes many operations one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,7 +21,19 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from clientcard.core import activity
 from clientcard.core import customers as records
+from clientcard.core.activity import ActivityKind, ActivityValues
+from clientcard.core.classify import (
+    DIMENSIONS,
+    HISTORY,
+    Classifier,
+    ClassifyReport,
+    Facts,
+    RuleSet,
+    Transition,
+    history_doc,
+)
 from clientcard.core.config import (
     CONFIG_NAME,
     CORE_TABLES,
@@ -38,6 +51,7 @@ from clientcard.core.errors import (
     ClientcardError,
     ConfigError,
     FieldDefinitionError,
+    NotFoundError,
     StoreError,
     ValidationError,
     WorkspaceError,
@@ -51,7 +65,7 @@ from clientcard.core.fields import (
 )
 from clientcard.core.model import Customer, FieldDef
 from clientcard.core.plugins import PluginHost
-from clientcard.core.store import Doc, Store, TableSpec, WriteSession
+from clientcard.core.store import Doc, Store, TableSpec, WriteSession, find_docs
 
 DATA_DIR = "data"
 CUSTOMER_KEYS = frozenset(attrs.fields_dict(Customer))
@@ -64,6 +78,9 @@ TABLES = (
     ),
     # apart, so that reading the field definitions does not load every customer
     TableSpec(FIELDS, indexes=("key",), group="schema"),
+    # activity apart too: recording a booking never rewrites a customer
+    *(kind.spec() for kind in activity.KINDS.values()),
+    TableSpec(HISTORY, indexes=("customer_id",), group="history"),
 )
 #: Environment variable naming the workspace when ``--workspace`` is not given.
 WORKSPACE_ENV = "CLIENTCARD_WORKSPACE"
@@ -83,6 +100,20 @@ timezone = "UTC"
 [plugins]
 # Plugins to leave out, built-ins included (names as 'clientcard plugins' lists them).
 disabled = []
+
+[status]
+# The rule set that sets each customer's status from their activity:
+# "lifecycle" (new / paid / loyal / churn), "lead-client-vip", or one a plugin adds.
+rule_set = "lifecycle"
+
+# [status.lifecycle]
+# loyal_min_bookings = 3     # completed bookings ...
+# loyal_window_days = 180    # ... within this many days make a customer loyal
+# churn_after_days = 180     # no completed booking for this long: churn
+
+# [tier]
+# A second dimension, e.g. customer-club tiers from points:
+# rule_set = "loyalty-tiers"
 """
 
 
@@ -126,10 +157,7 @@ class Workspace:
             self.problems.append(str(exc))
             self.settings = Settings({}, self.plugins.settings.items())
         self.warnings = list(self.settings.warnings)
-        ws: WorkspaceSettings = self.settings["workspace"]
-        self.field_context = FieldContext(
-            region=ws.region, currency=ws.currency, timezone=ZoneInfo(ws.timezone), locale=ws.locale
-        )
+        self._use_settings(self.settings)
         self._store: Store | None = None
         self._events: list[tuple[str, tuple[Any, ...]]] | None = None
 
@@ -262,12 +290,23 @@ class Workspace:
             value = parse_setting(value, hint)
         build(table, self.settings.declared[table], {attribute.name: value})
         ConfigFile(self.config_path).set(key, value)
-        raw = read_raw(self.config_path)
-        self.settings = Settings(raw, self.settings.declared)
+        self._use_settings(Settings(read_raw(self.config_path), self.settings.declared))
 
     def unset_setting(self, key: str) -> bool:
         """Remove a setting from the file (it goes back to its default)."""
-        return ConfigFile(self.config_path).unset(key)
+        removed = ConfigFile(self.config_path).unset(key)
+        # unsetting is how a broken file gets mended: it may still be broken
+        with contextlib.suppress(ClientcardError):
+            self._use_settings(Settings(read_raw(self.config_path), self.settings.declared))
+        return removed
+
+    def _use_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self._values: ActivityValues | None = None
+        ws: WorkspaceSettings = settings["workspace"]
+        self.field_context = FieldContext(
+            region=ws.region, currency=ws.currency, timezone=ZoneInfo(ws.timezone), locale=ws.locale
+        )
 
     # -- fields ------------------------------------------------------------------------
 
@@ -487,6 +526,8 @@ class Workspace:
             schema = self._schema(session)
             table = session.table(CUSTOMERS)
             now, today = _now(), self._today()
+            classifier = self._classifier()
+            initial: list[Transition] = []
             for number, row in enumerate(rows, start=1):
                 values = {k: v for k, v in row.items() if k not in ("tags", "fields")}
                 values.update(row.get("fields") or {})
@@ -500,10 +541,26 @@ class Workspace:
                     row=number if len(rows) > 1 else None,
                 )
                 records.check_unique(table, doc, row=number if len(rows) > 1 else None)
+                # a new customer has no activity yet: its first status needs no facts
+                # to be read, which keeps adding one customer fast
+                _, decided = classifier.run(
+                    [Facts(doc, today, currency=classifier.currency, timezone=classifier.timezone)]
+                )
+                for change in decided:
+                    doc[change.dimension] = change.new
+                initial.extend(decided)
                 table.put(doc)
                 customer = self._customer(doc)
                 added.append(customer)
                 self._emit("customer_created", customer)
+            self._store_transitions(
+                session,
+                initial,
+                today,
+                manual=False,
+                rule_sets=classifier.names(),
+                docs={c.id: self.to_json(c) for c in added},
+            )
         return added
 
     def get_customer(self, id: int) -> Customer:
@@ -605,6 +662,347 @@ class Workspace:
         """A customer as the JSON object the CLI prints with ``--format json``."""
         data: dict[str, Any] = to_json(customer)
         return data
+
+    # -- activity ----------------------------------------------------------------------
+
+    @property
+    def _activity_values(self) -> ActivityValues:
+        if self._values is None:
+            self._values = ActivityValues(self.field_types(), self.field_context)
+        return self._values
+
+    def record(
+        self, kind: str, customer_id: int, values: Mapping[str, Any] | None = None, **more: Any
+    ) -> dict[str, Any]:
+        """Record a booking, payment, message or marketing event for a customer.
+
+        ``kind`` is ``"booking"``, ``"payment"``, ``"message"`` or
+        ``"marketing"``; values may be text or Python values.  The customer is
+        re-classified at once.  Returns the stored record (JSON form).
+        """
+        (doc,) = self.record_many(kind, [{"customer_id": customer_id, **(values or {}), **more}])
+        return doc
+
+    def record_many(self, kind: str, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Record many activities of one kind in one write (all or none).
+
+        Each row holds ``customer_id`` and the values; errors name the row.
+        """
+        spec = activity.kind(kind)
+        rows = list(rows)
+        added: list[dict[str, Any]] = []
+        with self._write() as session:
+            customers = session.table(CUSTOMERS)
+            table = session.table(spec.table)
+            now = _now()
+            for number, row in enumerate(rows, start=1):
+                where = number if len(rows) > 1 else None
+                values = dict(row)
+                customer_id = values.pop("customer_id", None)
+                customer = records.existing(customers, _as_id(customer_id, where))
+                doc = activity.new_doc(
+                    spec,
+                    self._activity_values.coerce(spec, values, row=where),
+                    id=table.new_id(),
+                    customer_id=customer["id"],
+                    now=now,
+                )
+                activity.check_external_id(table, spec, doc, where)
+                table.put(doc)
+                added.append(doc)
+                self._emit("activity_recorded", self._customer(customer), spec.name, doc, True)
+            self._reclassify(session, {doc["customer_id"] for doc in added})
+        return [dict(doc) for doc in added]
+
+    def record_booking(self, customer_id: int, date: Any, **values: Any) -> dict[str, Any]:
+        """Record a booking: ``date`` (a date or date-time), and optionally ``status``
+        (completed, upcoming, cancelled, no_show; default completed), ``service``,
+        ``staff``, ``amount`` (e.g. ``"35.00 EUR"``) and ``external_id``."""
+        return self.record("booking", customer_id, date=date, **values)
+
+    def record_payment(self, customer_id: int, amount: Any, **values: Any) -> dict[str, Any]:
+        """Record a payment: ``amount``, and optionally ``status`` (received, due,
+        overdue, refunded; default received), ``due_date``, ``paid_at``,
+        ``reference`` and ``external_id``."""
+        return self.record("payment", customer_id, amount=amount, **values)
+
+    def record_message(self, customer_id: int, **values: Any) -> dict[str, Any]:
+        """Record a message: ``channel``, ``direction`` (in/out), ``at``, ``subject``, ``body``."""
+        return self.record("message", customer_id, **values)
+
+    def record_marketing_event(
+        self, customer_id: int, campaign: str, **values: Any
+    ) -> dict[str, Any]:
+        """Record a marketing event: ``campaign``, ``event`` (delivered, viewed, clicked)."""
+        return self.record("marketing", customer_id, campaign=campaign, **values)
+
+    def update_activity(
+        self,
+        kind: str,
+        id: int | None = None,
+        *,
+        external_id: str | None = None,
+        values: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Change a recorded activity, found by its id or by the host's ``external_id``
+        (e.g. a booking later cancelled).  The customer is re-classified."""
+        spec = activity.kind(kind)
+        with self._write() as session:
+            table = session.table(spec.table)
+            before = self._find_activity(table, spec, id, external_id)
+            after = {**before, **self._activity_values.coerce(spec, values)}
+            activity.check_external_id(table, spec, after, None)
+            if after != before:
+                table.put(after)
+                customer = records.existing(session.table(CUSTOMERS), after["customer_id"])
+                self._emit("activity_recorded", self._customer(customer), spec.name, after, False)
+                self._reclassify(session, {after["customer_id"]})
+        return dict(after)
+
+    @staticmethod
+    def _find_activity(
+        table: Any, spec: ActivityKind, id: int | None, external_id: str | None
+    ) -> Doc:
+        if (id is None) == (external_id is None):
+            raise ValidationError(
+                "id", id, f"the {spec.name}'s id or its external_id (one of them)"
+            )
+        if id is None:
+            found = table.find("external_id", external_id)
+            doc = table.get(found[0]) if found else None
+            what = f"external_id {external_id!r}"
+        else:
+            doc = table.get(id)
+            what = f"id {id}"
+        if doc is None:
+            raise NotFoundError(f"no {spec.name} with {what}")
+        return dict(doc)
+
+    def activity(self, kind: str, customer_id: int | None = None) -> list[dict[str, Any]]:
+        """Recorded activities of one kind, of one customer or of all, in id order."""
+        spec = activity.kind(kind)
+        with self.store.read() as session:
+            table = session.table(spec.table)
+            if customer_id is None:
+                return [dict(d) for d in table]
+            return [dict(d) for d in find_docs(table, "customer_id", customer_id)]
+
+    # -- classification ------------------------------------------------------------------
+
+    def rule_set(self, dimension: str = "status") -> tuple[RuleSet, Any] | None:
+        """The rule set configured for ``dimension`` and its settings, or None."""
+        if dimension not in DIMENSIONS:
+            raise ValidationError("dimension", dimension, f"one of: {', '.join(DIMENSIONS)}")
+        name = self.settings[dimension].rule_set
+        if not name:  # rule_set = "": statuses are set by hand only
+            return None
+        rules = self.plugins.rule_sets.get(name)
+        settings = self.settings_for(f"status.{name}") if rules.settings_class else None
+        return rules, settings
+
+    def _classifier(self) -> Classifier:
+        configured = {d: found for d in DIMENSIONS if (found := self.rule_set(d)) is not None}
+        tables = {
+            "bookings": activity.BOOKING.table,
+            "payments": activity.PAYMENT.table,
+            "messages": activity.MESSAGE.table,
+            "marketing": activity.MARKETING.table,
+        }
+        return Classifier(
+            configured,
+            currency=self.field_context.currency,
+            timezone=self.field_context.timezone,
+            tables=tables,
+        )
+
+    def classify(self, *, as_of: date | None = None, dry_run: bool = False) -> ClassifyReport:
+        """Classify every customer as of ``as_of`` (default today) and store each change.
+
+        With ``dry_run`` nothing is written: the report lists the changes it
+        would make.  Pinned (manually set) statuses are left alone.
+        """
+        as_of = as_of or self._today()
+        context = self.store.read() if dry_run else self._write()
+        with context as session:
+            return self._classify(session, as_of, None, dry_run=dry_run)
+
+    def _classify(
+        self, session: Any, as_of: date, ids: Iterable[int] | None, *, dry_run: bool = False
+    ) -> ClassifyReport:
+        classifier = self._classifier()
+        counts, transitions = classifier.run(classifier.facts(session, as_of, ids))
+        report = ClassifyReport(
+            as_of=as_of,
+            rule_sets=classifier.names(),
+            counts=counts,
+            transitions=transitions,
+            dry_run=dry_run,
+        )
+        if not dry_run:
+            self._store_transitions(
+                session, transitions, as_of, manual=False, rule_sets=report.rule_sets
+            )
+        return report
+
+    def _reclassify(self, session: Any, ids: Iterable[int]) -> None:
+        self._classify(session, self._today(), sorted(ids))
+
+    def _store_transitions(
+        self,
+        session: Any,
+        transitions: Sequence[Transition],
+        as_of: date,
+        *,
+        manual: bool,
+        rule_sets: Mapping[str, str],
+        pin: bool | None = None,
+        docs: Mapping[int, Doc] | None = None,
+    ) -> None:
+        """Write status changes to the records and the history; queue their events.
+
+        ``docs`` are records already written with their new status (new
+        customers): only their history and events remain to do.
+        """
+        customers = session.table(CUSTOMERS)
+        history = session.table(HISTORY)
+        at = _now().isoformat()
+        for change in transitions:
+            if docs is not None:
+                doc = dict(docs[change.customer_id])
+            else:
+                doc = dict(records.existing(customers, change.customer_id))
+                doc[change.dimension] = change.new
+                pinned = [p for p in doc.get("pinned") or () if p != change.dimension]
+                if pin or (pin is None and change.dimension in (doc.get("pinned") or ())):
+                    pinned.append(change.dimension)
+                doc["pinned"] = pinned
+                customers.put(doc)
+            if change.new != change.old:
+                history.put(
+                    history_doc(
+                        change,
+                        id=history.new_id(),
+                        at=at,
+                        as_of=as_of,
+                        manual=manual,
+                        rule_set=rule_sets.get(change.dimension),
+                    )
+                )
+                self._emit(
+                    "status_changed",
+                    self._customer(doc),
+                    change.dimension,
+                    change.old,
+                    change.new,
+                    change.reason,
+                    manual,
+                )
+
+    def set_status(
+        self,
+        ids: Iterable[int],
+        status: str,
+        *,
+        dimension: str = "status",
+        reason: str = "set by hand",
+    ) -> list[Transition]:
+        """Set a status by hand and pin it: automation leaves it alone until :meth:`unpin`.
+
+        The status must be one the configured rule set knows.  Returns the changes.
+        """
+        configured = self.rule_set(dimension)
+        if configured is not None:
+            rules, settings = configured
+            known = [s.key for s in rules.statuses(settings)]
+            if status not in known:
+                raise ValidationError(dimension, status, f"one of: {', '.join(known)}")
+        elif not status.strip():
+            raise ValidationError(dimension, status, "a status name")
+        with self._write() as session:
+            customers = session.table(CUSTOMERS)
+            docs = [records.existing(customers, id) for id in dict.fromkeys(ids)]
+            changes = [
+                Transition(d["id"], dimension, d.get(dimension), status, "manual", reason)
+                for d in docs
+            ]
+            names = {dimension: configured[0].name} if configured else {}
+            self._store_transitions(
+                session, changes, self._today(), manual=True, rule_sets=names, pin=True
+            )
+        return [c for c in changes if c.old != c.new]
+
+    def unpin(self, ids: Iterable[int], *, dimension: str = "status") -> list[Transition]:
+        """Hand customers back to automation, re-classifying them now."""
+        self.rule_set(dimension)  # checks the dimension
+        with self._write() as session:
+            customers = session.table(CUSTOMERS)
+            for id in dict.fromkeys(ids):
+                doc = dict(records.existing(customers, id))
+                doc["pinned"] = [p for p in doc.get("pinned") or () if p != dimension]
+                customers.put(doc)
+            return self._classify(session, self._today(), ids).transitions
+
+    def status_history(self, id: int) -> list[dict[str, Any]]:
+        """Every status change of a customer, oldest first."""
+        with self.store.read() as session:
+            records.existing(session.table(CUSTOMERS), id)
+            history = session.table(HISTORY)
+            return [dict(d) for d in find_docs(history, "customer_id", id)]
+
+    def explain(self, id: int, *, as_of: date | None = None) -> dict[str, Any]:
+        """Why a customer has its status: the facts, the deciding rule, the history."""
+        as_of = as_of or self._today()
+        classifier = self._classifier()
+        with self.store.read() as session:
+            records.existing(session.table(CUSTOMERS), id)
+            (facts,) = classifier.facts(session, as_of, [id])
+        history = self.status_history(id)
+        out: dict[str, Any] = {
+            "customer_id": id,
+            "as_of": as_of.isoformat(),
+            "facts": facts.summary(),
+            "dimensions": {},
+            "history": history,
+        }
+        for dimension in DIMENSIONS:
+            out["dimensions"][dimension] = self._explain_dimension(
+                facts, dimension, classifier, history
+            )
+        return out
+
+    @staticmethod
+    def _explain_dimension(
+        facts: Facts, dimension: str, classifier: Classifier, history: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        doc = facts.customer
+        current = doc.get(dimension)
+        changes = [h for h in history if h["dimension"] == dimension]
+        part: dict[str, Any] = {
+            "status": current,
+            "pinned": dimension in (doc.get("pinned") or ()),
+            "since": changes[-1]["at"] if changes else None,
+            "rule_set": None,
+            "decision": None,
+        }
+        configured = classifier.rule_sets.get(dimension)
+        if configured is not None:
+            rules, settings = configured
+            decision = rules.decide(facts, settings, current)
+            part["rule_set"] = rules.name
+            part["decision"] = {
+                "status": decision.status,
+                "rule": decision.rule,
+                "reason": decision.reason,
+            }
+        return part
+
+
+def _as_id(value: Any, row: int | None) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise ValidationError("customer_id", value, "a customer id (a whole number)", row=row)
 
 
 def _now() -> datetime:

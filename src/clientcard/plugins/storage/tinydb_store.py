@@ -94,15 +94,16 @@ class Group:
         self.storage.write(data)
         self.seq = seq
         self.file_identity = self.current_identity()
-        if any(spec.unique for spec in self.specs.values()):
-            keys = {
-                name: {"next_id": t.next_id, "unique": t.unique_values()}
-                for name, t in self.tables.items()
-            }
-            atomic_write(
-                self.keys_path,
-                orjson.dumps({"snapshot": self.content_identity(), "seq": seq, "tables": keys}),
-            )
+        # every group, unique fields or not: its id counters let a write add
+        # documents without loading the group
+        keys = {
+            name: {"next_id": t.next_id, "unique": t.unique_values()}
+            for name, t in self.tables.items()
+        }
+        atomic_write(
+            self.keys_path,
+            orjson.dumps({"snapshot": self.content_identity(), "seq": seq, "tables": keys}),
+        )
 
     def content_identity(self) -> tuple[int, int] | None:
         """Size and modification time: survives a copy that keeps times (cp -p, backups),

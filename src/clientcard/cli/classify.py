@@ -1,0 +1,54 @@
+"""``clientcard classify``: set every customer's status from their activity."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from clientcard.cli.context import pass_workspace
+from clientcard.cli.output import format_option, print_json, print_table
+from clientcard.core.workspace import Workspace
+
+
+@click.command("classify")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Classify as of this date [default: today].",
+)
+@click.option("--dry-run", is_flag=True, help="Write nothing; list the changes it would make.")
+@format_option("table", "json")
+@pass_workspace()
+def command(workspace: Workspace, as_of: object, dry_run: bool, fmt: str) -> None:
+    """Classify every customer with the configured rule sets; store each change."""
+    when = as_of.date() if as_of is not None else None  # type: ignore[attr-defined]
+    report = workspace.classify(as_of=when if isinstance(when, date) else None, dry_run=dry_run)
+    data = report.to_json()
+    if fmt == "json":
+        if not dry_run:
+            del data["transitions"]
+        print_json(data)
+        return
+    if not report.rule_sets:
+        click.echo("no rule set is configured: set [status] rule_set in clientcard.toml")
+        return
+    for dimension, rule_set in report.rule_sets.items():
+        counts = report.counts.get(dimension, {})
+        print_table(
+            ("status", "customers"),
+            sorted(counts.items(), key=lambda kv: list(counts).index(kv[0])),
+            title=f"{dimension} ({rule_set}) as of {report.as_of.isoformat()}",
+        )
+        verb = "would change" if dry_run else "changed"
+        click.echo(f"{verb}: {report.changed(dimension)}")
+    if dry_run and report.transitions:
+        print_table(
+            ("customer", "dimension", "from", "to", "why"),
+            [
+                (t.customer_id, t.dimension, t.old or "", t.new, t.reason)
+                for t in report.transitions
+            ],
+            title="would change",
+        )

@@ -1,0 +1,209 @@
+"""Customer activity: bookings, payments, messages and marketing events.
+
+Activity lives in its own tables (file group ``activity``), apart from the
+customer records, so recording a booking never rewrites a customer.  Each kind
+is described by an :class:`ActivityKind`: its table, its fields (validated by
+the same field types as customer fields, so the CLI, CSV import and the API
+read values alike) and its allowed statuses.  Documents are kept in their JSON
+form; ``customer_id`` links them to a customer, ``external_id`` to the host's
+own record (unique per kind, so a host can update "its" booking later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from attrs import frozen
+
+from clientcard.core.errors import NotFoundError, ValidationError
+from clientcard.core.fields import FieldContext, FieldSchema, FieldType
+from clientcard.core.model import FieldDef
+from clientcard.core.store import Doc, TableSpec, WritableTable
+
+ACTIVITY_GROUP = "activity"
+
+
+@frozen
+class ActivityKind:
+    """One kind of activity: how it is stored and which values it takes."""
+
+    name: str
+    table: str
+    fields: tuple[FieldDef, ...]
+    #: the field holding the status, and its default
+    status_field: str | None = None
+    default_status: str | None = None
+
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            self.table,
+            indexes=("customer_id", "external_id"),
+            group=ACTIVITY_GROUP,
+            unique=("external_id",),
+        )
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields)
+
+
+def _choice(key: str, label: str, choices: Iterable[str]) -> FieldDef:
+    return FieldDef(key=key, label=label, type="choice", choices=tuple(choices), builtin=True)
+
+
+def _text(key: str, label: str, type: str = "text") -> FieldDef:
+    return FieldDef(key=key, label=label, type=type, builtin=True)
+
+
+BOOKING_STATUSES = ("completed", "upcoming", "cancelled", "no_show")
+PAYMENT_STATUSES = ("received", "due", "overdue", "refunded")
+MARKETING_EVENTS = ("delivered", "viewed", "clicked")
+
+BOOKING = ActivityKind(
+    name="booking",
+    table="bookings",
+    fields=(
+        # "date" is the calendar date in the workspace's time zone; "start" the
+        # moment (UTC) when the host gave a time.  Both come from one input.
+        _text("date", "Date", "date"),
+        _text("start", "Start", "datetime"),
+        _choice("status", "Status", BOOKING_STATUSES),
+        _text("service", "Service"),
+        _text("staff", "Staff"),
+        _text("amount", "Amount", "money"),
+        _text("external_id", "External id"),
+    ),
+    status_field="status",
+    default_status="completed",
+)
+PAYMENT = ActivityKind(
+    name="payment",
+    table="payments",
+    fields=(
+        _text("amount", "Amount", "money"),
+        _choice("status", "Status", PAYMENT_STATUSES),
+        _text("due_date", "Due date", "date"),
+        _text("paid_at", "Paid at", "datetime"),
+        _text("reference", "Reference"),
+        _text("external_id", "External id"),
+    ),
+    status_field="status",
+    default_status="received",
+)
+MESSAGE = ActivityKind(
+    name="message",
+    table="messages",
+    fields=(
+        _text("channel", "Channel"),
+        _choice("direction", "Direction", ("in", "out")),
+        _text("at", "Time", "datetime"),
+        _text("subject", "Subject"),
+        _text("body", "Body", "long-text"),
+        _text("external_id", "External id"),
+    ),
+)
+MARKETING = ActivityKind(
+    name="marketing",
+    table="marketing_events",
+    fields=(
+        _text("campaign", "Campaign"),
+        _choice("event", "Event", MARKETING_EVENTS),
+        _text("at", "Time", "datetime"),
+        _text("external_id", "External id"),
+    ),
+    status_field="event",
+    default_status="delivered",
+)
+KINDS: dict[str, ActivityKind] = {k.name: k for k in (BOOKING, PAYMENT, MESSAGE, MARKETING)}
+
+
+def kind(name: str) -> ActivityKind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise NotFoundError(
+            f"unknown activity kind {name!r}; expected one of: {', '.join(KINDS)}"
+        ) from None
+
+
+class ActivityValues:
+    """Validates activity values with the workspace's field types."""
+
+    def __init__(self, types: Mapping[str, FieldType], ctx: FieldContext) -> None:
+        self.types = types
+        self.ctx = ctx
+        self._schemas = {
+            k.name: FieldSchema(list(k.fields), types, ctx) for k in KINDS.values()
+        }
+
+    def coerce(
+        self, kind: ActivityKind, values: Mapping[str, Any], *, row: int | None = None
+    ) -> dict[str, Any]:
+        """Validated JSON values; unknown keys are an error naming them."""
+        schema = self._schemas[kind.name]
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            if key == "date" and kind is BOOKING:
+                out.update(self._when(value, row=row))
+                continue
+            out[key] = schema.coerce(key, value, row=row)
+        return out
+
+    def _when(self, value: Any, *, row: int | None) -> dict[str, Any]:
+        """A booking's date from a date or a date-time (ISO 8601 text or Python)."""
+        schema = self._schemas[BOOKING.name]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValidationError("date", value, "a date (YYYY-MM-DD) or date-time", row=row)
+        timed = isinstance(value, datetime) or (isinstance(value, str) and len(value.strip()) > 10)
+        if not timed:
+            return {"date": schema.coerce("date", value, row=row), "start": None}
+        try:
+            start = schema.coerce("start", value, row=row)
+        except ValidationError:
+            raise ValidationError(
+                "date", value, "an ISO 8601 date (2025-03-01) or date-time (2025-03-01T10:30)",
+                row=row,
+            ) from None
+        local = datetime.fromisoformat(start).astimezone(self.ctx.timezone).date()
+        return {"date": local.isoformat(), "start": start}
+
+
+def new_doc(
+    kind: ActivityKind,
+    values: Mapping[str, Any],
+    *,
+    id: int,
+    customer_id: int,
+    now: datetime,
+) -> Doc:
+    doc: Doc = {"id": id, "customer_id": customer_id}
+    doc.update({key: None for key in kind.keys})
+    doc.update(values)
+    if kind.status_field and doc.get(kind.status_field) is None:
+        doc[kind.status_field] = kind.default_status
+    if kind is BOOKING and doc.get("date") is None:
+        raise ValidationError("date", None, "the booking's date (YYYY-MM-DD) or date-time")
+    doc["recorded_at"] = now.isoformat()
+    return doc
+
+
+def check_external_id(table: WritableTable, kind: ActivityKind, doc: Doc, row: int | None) -> None:
+    from clientcard.core.errors import DuplicateError
+
+    external_id = doc.get("external_id")
+    if external_id is None:
+        return
+    others = [i for i in table.find("external_id", external_id) if i != doc["id"]]
+    if others:
+        where = f"row {row}: " if row is not None else ""
+        raise DuplicateError(
+            f"{where}{kind.name} external_id {external_id!r} is already recorded "
+            f"(id {others[0]}); update it instead"
+        )
+
+
+def date_key(value: date | str) -> str:
+    """Dates compare as ISO strings in the hot loops: no parsing per booking."""
+    return value if isinstance(value, str) else value.isoformat()
