@@ -125,7 +125,6 @@ def test_manual_status_must_be_known(workspace: Workspace) -> None:
         workspace.set_status([ana.id], "new", dimension="mood")
 
 
-
 def lifecycle_by_hand(
     bookings: list[tuple[int, str, str]],
     customers: list[int],
@@ -227,3 +226,27 @@ def test_an_empty_rule_set_means_statuses_by_hand_only(workspace: Workspace) -> 
     assert report.rule_sets == {} and report.transitions == []
     workspace.set_status([ana.id], "vip")
     assert workspace.get_customer(ana.id).status == "vip"
+
+
+def test_a_second_dimension_tiers_from_points(workspace: Workspace, run: RunCLI) -> None:
+    ws = workspace
+    ws.set_setting("tier.rule_set", "loyalty-tiers")
+    ws.set_setting("status.loyalty-tiers.tiers", "{ member = 0, star = 100 }")
+    ws.add_field("opening_total", type="money")
+    ana = ws.add_customer("Ana", fields={"opening_total": "60 EUR"})
+    bo = ws.add_customer("Bo")
+    assert (ana.tier, bo.tier) == ("member", "member")
+    ws.record_booking(ana.id, "2025-01-01", amount="45")
+    assert ws.get_customer(ana.id).tier == "star"  # 60 opening + 45 spent = 105 points
+    report = ws.classify(as_of=A)
+    assert report.counts["tier"] == {"member": 1, "star": 1}
+    assert report.to_json()["dimensions"]["tier"] == {
+        "rule_set": "loyalty-tiers",
+        "counts": {"member": 1, "star": 1},
+        "changed": 0,
+    }
+    ws.set_status([bo.id], "star", dimension="tier")
+    assert ws.get_customer(bo.id).pinned == ("tier",)
+    assert ws.get_customer(bo.id).status == "new"  # the other dimension is untouched
+    assert "tier" in run("classify").stdout
+    assert "tiers = {member = 0, star = 100}\n\n[tier]" in ws.config_path.read_text()

@@ -24,7 +24,7 @@ def test_python_example_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    ws = Workspace.init("salon", settings={"workspace.region": "IT"})
+    ws = Workspace.init("salon", settings={"workspace.region": "IT", "workspace.currency": "EUR"})
     ws.add_field("visits", type="integer")
     exec(compile(block("From Python", "python"), "README.md", "exec"), {})
     out = capsys.readouterr().out

@@ -208,6 +208,19 @@ def _unclaimed(table: str) -> str:
     )
 
 
+_HEADER = re.compile(r"^\[\[?[\w.\-\"' ]+\]\]?\s*(#.*)?$")
+
+
+def _spaced(text: str) -> str:
+    """A blank line before each table header that tomlkit wrote right after a value."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if _HEADER.match(line) and out and out[-1].strip() and not out[-1].lstrip().startswith("#"):
+            out.append("")
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def _sub(raw: Mapping[str, Any], dotted: str) -> Mapping[str, Any] | None:
     node: Any = raw
     for part in dotted.split("."):
@@ -301,18 +314,16 @@ class ConfigFile:
         return tomlkit.parse(self.path.read_text(encoding="utf-8"))
 
     def set(self, key: str, value: Any) -> None:
+        import tomlkit
+
         doc = self.document()
         *tables, name = key.split(".")
         node: Any = doc
         for part in tables:
             if part not in node:
-                import tomlkit
-
                 node[part] = tomlkit.table(is_super_table=part != tables[-1])
             node = node[part]
         if isinstance(value, dict):  # tiers = { bronze = 0, silver = 500 }: one line
-            import tomlkit
-
             inline = tomlkit.inline_table()
             inline.update(value)
             value = inline
@@ -335,5 +346,5 @@ class ConfigFile:
 
     def _save(self, doc: Any) -> None:
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text(doc.as_string(), encoding="utf-8")
+        tmp.write_text(_spaced(doc.as_string()), encoding="utf-8")
         tmp.replace(self.path)
