@@ -17,10 +17,10 @@ from typing import Any
 
 from attrs import frozen
 
-from clientcard.core.errors import NotFoundError, ValidationError
+from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.fields import FieldContext, FieldSchema, FieldType
 from clientcard.core.model import FieldDef
-from clientcard.core.store import Doc, TableSpec, WritableTable
+from clientcard.core.store import Doc, TableSpec, WritableTable, holder
 
 ACTIVITY_GROUP = "activity"
 
@@ -190,17 +190,13 @@ def new_doc(
 
 
 def check_external_id(table: WritableTable, kind: ActivityKind, doc: Doc, row: int | None) -> None:
-    from clientcard.core.errors import DuplicateError
-
-    external_id = doc.get("external_id")
-    if external_id is None:
-        return
-    others = [i for i in table.find("external_id", external_id) if i != doc["id"]]
-    if others:
+    """Refuse an ``external_id`` another activity of this kind already has."""
+    other = holder(table, doc, "external_id")
+    if other is not None:
         where = f"row {row}: " if row is not None else ""
         raise DuplicateError(
-            f"{where}{kind.name} external_id {external_id!r} is already recorded "
-            f"(id {others[0]}); update it instead"
+            f"{where}{kind.name} external_id {doc['external_id']!r} is already recorded "
+            f"(id {other}); update it instead"
         )
 
 

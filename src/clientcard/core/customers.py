@@ -13,7 +13,7 @@ from typing import Any
 
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.fields import BUILTIN_KEYS, FieldSchema
-from clientcard.core.store import Doc, Table
+from clientcard.core.store import Doc, Table, holder
 
 CUSTOMERS = "customers"
 FIELDS = "fields"
@@ -117,14 +117,11 @@ def _value(doc: Doc, key: str) -> Any:
 
 def check_unique(table: Table, doc: Doc, *, row: int | None = None) -> None:
     """Refuse an ``external_id`` that another customer already has."""
-    external_id = doc.get("external_id")
-    if external_id is None:
-        return
-    others = [i for i in table.find("external_id", external_id) if i != doc["id"]]
-    if others:
+    other = holder(table, doc, "external_id")
+    if other is not None:
         where = f"row {row}: " if row is not None else ""
         raise DuplicateError(
-            f"{where}external_id {external_id!r} already belongs to customer {others[0]}; "
+            f"{where}external_id {doc['external_id']!r} already belongs to customer {other}; "
             "external ids must be unique"
         )
 

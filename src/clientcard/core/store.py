@@ -91,6 +91,14 @@ class Store(Protocol):
         """Release files and locks."""
 
 
+def holder(table: Table, doc: Doc, field: str) -> int | None:
+    """The id of another document holding ``doc``'s value of a unique ``field``, if any."""
+    value = doc.get(field)
+    if value is None:
+        return None
+    return next((id for id in table.find(field, value) if id != doc["id"]), None)
+
+
 def find_docs(table: Table, index: str, value: Hashable) -> list[Doc]:
     """The documents (not just ids) whose indexed field ``index`` equals ``value``."""
     return [doc for doc in (table.get(id) for id in table.find(index, value)) if doc is not None]
