@@ -59,9 +59,18 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
 
 
 def _register_commands() -> None:
-    from clientcard.cli import activity, classify, config, customers, fields, init, plugins
+    from clientcard.cli import (
+        activity,
+        classify,
+        config,
+        customers,
+        fields,
+        importing,
+        init,
+        plugins,
+    )
 
-    for module in (init, customers, fields, classify, config, plugins):
+    for module in (init, customers, fields, classify, importing, config, plugins):
         cli.add_command(module.command)
     for group in activity.commands:
         cli.add_command(group)

@@ -22,6 +22,8 @@ from attrs import define, field, frozen
 
 from clientcard.core.store import Doc, find_docs
 
+#: re-classifying more customers than this reads each activity table in one pass
+WHOLE_TABLE_ABOVE = 500
 #: The dimensions a workspace can classify customers in, and the record field each sets.
 DIMENSIONS = ("status", "tier")
 HISTORY = "status_changes"
@@ -350,14 +352,18 @@ class Classifier:
     def facts(self, session: Any, as_of: date, ids: Iterable[int] | None = None) -> list[Facts]:
         """Facts of the given customers (every customer when ``ids`` is None)."""
         customers = session.table("customers")
-        if ids is None:
+        wanted = None if ids is None else list(dict.fromkeys(ids))
+        if wanted is None:
             docs = list(customers)
-            grouped = {arg: group_by_customer(session.table(t)) for arg, t in self.tables.items()}
         else:
-            docs = [d for d in (customers.get(i) for i in ids) if d is not None]
-            grouped = {}
-            for arg, name in self.tables.items():
-                table = session.table(name)
+            docs = [d for d in (customers.get(i) for i in wanted) if d is not None]
+        grouped: dict[str, dict[int, list[Doc]]] = {}
+        for arg, name in self.tables.items():
+            table = session.table(name)
+            if wanted is None or len(wanted) > WHOLE_TABLE_ABOVE:
+                # one pass over the table beats one index look-up per customer
+                grouped[arg] = group_by_customer(table)
+            else:
                 grouped[arg] = {d["id"]: find_docs(table, "customer_id", d["id"]) for d in docs}
         return [
             Facts(

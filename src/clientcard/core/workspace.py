@@ -63,6 +63,7 @@ from clientcard.core.fields import (
     FieldType,
     check_key,
 )
+from clientcard.core.memory import gc_paused
 from clientcard.core.model import Customer, FieldDef
 from clientcard.core.plugins import PluginHost
 from clientcard.core.store import Doc, Store, TableSpec, WriteSession, find_docs
@@ -691,27 +692,39 @@ class Workspace:
         spec = activity.kind(kind)
         rows = list(rows)
         added: list[dict[str, Any]] = []
-        with self._write() as session:
+        # An import records a million rows: each distinct text is validated once,
+        # each customer looked up and built once, no event built for nobody.
+        memo: dict[tuple[str, Any], dict[str, Any]] = {}
+        seen: dict[int, Doc] = {}
+        people: dict[int, Customer] = {}
+        listened = bool(self.plugins.pm.hook.clientcard_activity_recorded.get_hookimpls())
+        with gc_paused(), self._write() as session:
             customers = session.table(CUSTOMERS)
             table = session.table(spec.table)
             now = _now()
             for number, row in enumerate(rows, start=1):
                 where = number if len(rows) > 1 else None
                 values = dict(row)
-                customer_id = values.pop("customer_id", None)
-                customer = records.existing(customers, _as_id(customer_id, where))
+                customer_id = _as_id(values.pop("customer_id", None), where)
+                customer = seen.get(customer_id)
+                if customer is None:
+                    customer = seen[customer_id] = records.existing(customers, customer_id)
                 doc = activity.new_doc(
                     spec,
-                    self._activity_values.coerce(spec, values, row=where),
+                    self._activity_values.coerce(spec, values, row=where, memo=memo),
                     id=table.new_id(),
-                    customer_id=customer["id"],
+                    customer_id=customer_id,
                     now=now,
                 )
                 activity.check_external_id(table, spec, doc, where)
                 table.put(doc)
                 added.append(doc)
-                self._emit("activity_recorded", self._customer(customer), spec.name, doc, True)
-            self._reclassify(session, {doc["customer_id"] for doc in added})
+                if listened:
+                    person = people.get(customer_id)
+                    if person is None:
+                        person = people[customer_id] = self._customer(customer)
+                    self._emit("activity_recorded", person, spec.name, doc, True)
+            self._reclassify(session, seen)
         return [dict(doc) for doc in added]
 
     def record_booking(self, customer_id: int, date: Any, **values: Any) -> dict[str, Any]:

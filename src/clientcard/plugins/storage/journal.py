@@ -19,6 +19,7 @@ import orjson
 from attrs import define
 
 from clientcard.core.errors import StoreError
+from clientcard.core.memory import gc_paused
 from clientcard.plugins.storage.atomic import atomic_write, fsync_dir
 
 
@@ -61,6 +62,10 @@ class Journal:
                 data = handle.read()
         except FileNotFoundError:
             return [], 0, False
+        with gc_paused():
+            return self._parse(data, offset)
+
+    def _parse(self, data: bytes, offset: int) -> tuple[list[Record], int, bool]:
         records: list[Record] = []
         position = 0
         lines = data.split(b"\n")

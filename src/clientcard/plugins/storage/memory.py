@@ -10,34 +10,15 @@ how a failed write leaves memory as it found it.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
 from clientcard.core.errors import StoreError
+from clientcard.core.memory import gc_paused
 from clientcard.core.store import Doc, TableSpec
 
 Undo = Callable[[], None]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many long-lived objects.
-
-    A snapshot is hundreds of thousands of dicts that live as long as the
-    process: scanning them for cycles, while loading and ever after, costs
-    more than parsing them.  After the block they are frozen out of its sight.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 class MemoryTable:

@@ -33,11 +33,12 @@ import orjson
 
 from clientcard.core.errors import StoreError
 from clientcard.core.hookspecs import hookimpl
+from clientcard.core.memory import gc_paused
 from clientcard.core.store import Doc, Store, TableSpec
 from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, loads
 from clientcard.plugins.storage.journal import Journal, Record, encode
 from clientcard.plugins.storage.lock import WorkspaceLock
-from clientcard.plugins.storage.memory import MemoryTable, TableKeys, Undo, gc_paused
+from clientcard.plugins.storage.memory import MemoryTable, TableKeys, Undo
 
 META_TABLE = "_clientcard"
 #: compact when the journal exceeds this many bytes and ...
