@@ -250,3 +250,18 @@ def test_a_second_dimension_tiers_from_points(workspace: Workspace, run: RunCLI)
     assert ws.get_customer(bo.id).status == "new"  # the other dimension is untouched
     assert "tier" in run("classify").stdout
     assert "tiers = {member = 0, star = 100}\n\n[tier]" in ws.config_path.read_text()
+
+
+def test_bulk_status_change_over_a_selection(run: RunCLI, workspace: Workspace) -> None:
+    for name in ("A", "B", "C"):
+        add(run, "--name", name)
+    run("bookings", "add", "--customer", "3", "--date", workspace._today().isoformat())
+    result = run("customers", "status", "loyal", "--status", "new")
+    assert result.stdout == "set status loyal on 2 customer(s); 2 changed\n"
+    assert [c.status for c in workspace.customers()] == ["loyal", "loyal", "paid"]
+    assert [c.pinned for c in workspace.customers()] == [("status",), ("status",), ()]
+    assert run("customers", "status", "--unpin", "--status", "loyal").exit_code == 0
+    assert [c.status for c in workspace.customers()] == ["new", "new", "paid"]
+    assert_user_error(
+        run("customers", "status", "vip", "--status", "churn"), "no customer selected"
+    )

@@ -156,26 +156,43 @@ def delete(workspace: Workspace, ids: tuple[int, ...], yes: bool) -> None:
 
 
 @command.command("status")
-@click.argument("args", nargs=-1, required=True, metavar="[STATUS] ID...")
+@click.argument("args", nargs=-1, metavar="[STATUS] [ID]...")
 @click.option("--dimension", default="status", show_default=True, help="status or tier.")
+@click.option(
+    "--status",
+    "current",
+    multiple=True,
+    help="Select every customer whose current status (in --dimension) is this; repeat.",
+)
 @click.option("--unpin", is_flag=True, help="Hand the customers back to automation (no STATUS).")
 @click.option("--reason", default="set by hand", help="Why, kept in the history.")
 @pass_workspace()
 def status(
-    workspace: Workspace, args: tuple[str, ...], dimension: str, unpin: bool, reason: str
+    workspace: Workspace,
+    args: tuple[str, ...],
+    dimension: str,
+    current: tuple[str, ...],
+    unpin: bool,
+    reason: str,
 ) -> None:
     """Set STATUS on customers by hand and pin it, or --unpin them.
 
-    A pinned status is never changed by classification.
+    Customers are given by ID, or selected with --status (bulk change, e.g.
+    every lead to client: 'customers status client --status lead').  A pinned
+    status is never changed by classification.
     """
+    if not unpin and not args:
+        raise ClientcardError("give the STATUS to set (or --unpin), then IDs or --status S")
     label, ids = (None, args) if unpin else (args[0], args[1:])
-    if not ids:
-        raise ClientcardError("give at least one customer ID")
     numbers = []
     for id in ids:
         if not id.isdigit():
             raise ClientcardError(f"{id!r} is not a customer id (a whole number)")
         numbers.append(int(id))
+    if current:
+        numbers += workspace.ids_with_status(current, dimension=dimension)
+    if not numbers:
+        raise ClientcardError("no customer selected: give IDs or --status S")
     if label is None:
         changes = workspace.unpin(numbers, dimension=dimension)
         click.echo(f"unpinned {len(numbers)} customer(s); {len(changes)} status change(s)")
