@@ -10,12 +10,18 @@ data sits in the snapshot file as in a long-lived workspace.
 once per (n, seed, GENERATOR_VERSION); bump the version when the generated data
 changes.
 
-Command line: ``python bench/generate.py N DIR [--seed S]``.
+``booking_rows(n, bookings)`` and ``write_bookings_csv`` give a bookings export
+for those customers (naming them by external_id), as a host system would hand
+it to ``clientcard import bookings``; ``cached_bookings_csv(n, bookings)`` keeps
+one under ``bench/.data/``, keyed by sizes, seed and ``BOOKINGS_VERSION``.
+
+Command line: ``python bench/generate.py N DIR [--seed S] [--bookings B --csv FILE]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import random
 import shutil
 import sys
@@ -29,7 +35,11 @@ from typing import Any
 from clientcard import Workspace
 
 #: bump when the generated data changes, so cached workspaces are rebuilt
-GENERATOR_VERSION = 4
+#: (5: built by a clientcard that classifies: customers hold status "new", tier and
+#: pinned, and a status_changes history; v4 workspaces predate that)
+GENERATOR_VERSION = 5
+#: bump when the generated bookings change, so cached CSV files are rebuilt
+BOOKINGS_VERSION = 1
 BATCH = 10_000
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 
@@ -140,6 +150,99 @@ def rows(n: int, seed: int = 1) -> Iterator[dict[str, Any]]:
         yield row
 
 
+#: the day the bookings benchmark classifies customers as of
+AS_OF = date(2025, 6, 30)
+#: bookings span about two years around AS_OF ...
+BOOKINGS_FROM = AS_OF - timedelta(days=640)
+BOOKINGS_TO = AS_OF + timedelta(days=90)
+#: ... and were exported on this day: before it they took place (or not), after it
+#: they are still to come.  Completed bookings after AS_OF must not count.
+EXPORTED = AS_OF + timedelta(days=30)
+BOOKING_COLUMNS = ("customer", "date", "status", "amount", "service", "staff", "external_id")
+#: (service, price in EUR)
+SERVICES = [
+    ("Taglio donna", 35), ("Taglio uomo", 22), ("Piega", 25), ("Colore", 55),
+    ("Mèches", 85), ("Trattamento cheratina", 120), ("Manicure", 25), ("Pedicure", 35),
+    ("Ceretta gambe", 30), ("Massaggio 50'", 60), ("Pulizia viso", 50), ("Barba", 15),
+]
+STAFF = ["Giulia", "Marco", "Chiara", "Niccolò", "Shirin", "Zoë", "Dariush", "Francesca"]
+
+
+def booking_rows(n: int, bookings: int, seed: int = 1) -> list[tuple[str, ...]]:
+    """``bookings`` rows (``BOOKING_COLUMNS``) for the customers ``rows(n, seed)`` makes.
+
+    Customers are named by external_id, so the fifth without one has no booking,
+    nor do 3% of the others (signed up, never came): about 22% have none.  Each
+    of the rest has at least one booking and is active over a stretch of the two years
+    (from their join date on; half of them still active at the end), booking at
+    a rate drawn from a log-normal distribution (median 6 a year, at most 180):
+    a few regulars have hundreds of bookings, many one or two.  Times are on
+    the half hour, written without an offset (local time); about 80% of the
+    bookings are completed.  Rows are in date order, with unique external ids,
+    as a host system exports them.
+    """
+    rng = random.Random(f"bookings-{seed}")
+    start, end = BOOKINGS_FROM.toordinal(), BOOKINGS_TO.toordinal()
+    spans: list[tuple[str, int, int]] = []
+    weights: list[float] = []
+    for row in rows(n, seed):
+        external_id = row.get("external_id")
+        if external_id is None or rng.random() < 0.03:
+            continue
+        first = max(start, date.fromisoformat(row["joined_at"]).toordinal())
+        begin = first + int((end - first) * rng.random() ** 2)
+        finish = end if rng.random() < 0.5 else min(end, begin + int(rng.expovariate(1 / 300)))
+        spans.append((external_id, begin, finish))
+        # bookings a year: median 6, one in a hundred 60 or more, at most 180
+        rate = min(6 * rng.lognormvariate(0, 1.0), 180)
+        weights.append(rate * (finish - begin + 1) / 365)
+    cumulative, total = [], 0.0
+    for weight in weights:
+        total += weight
+        cumulative.append(total)
+    # every active customer has a booking; the rest go by rate and time active
+    chosen = spans[:bookings] + rng.choices(
+        spans, cum_weights=cumulative, k=max(0, bookings - len(spans))
+    )
+    exported = EXPORTED.toordinal()
+    out: list[tuple[int, int, str, str, str, str, str]] = []
+    for external_id, begin, finish in chosen:
+        day = rng.randint(begin, finish)
+        slot = rng.randrange(8 * 2, 19 * 2)  # 08:00 to 18:30
+        roll = rng.random()
+        if day < exported:
+            status = "completed" if roll < 0.9 else "cancelled" if roll < 0.96 else "no_show"
+        else:
+            status = "upcoming" if roll < 0.88 else "cancelled"
+        service, price = SERVICES[rng.randrange(len(SERVICES))]
+        out.append((day, slot, external_id, status, f"{price}.00", service, rng.choice(STAFF)))
+    out.sort()
+    return [
+        (
+            external_id,
+            f"{date.fromordinal(day).isoformat()}T{slot // 2:02d}:{30 * (slot % 2):02d}",
+            status,
+            amount,
+            service,
+            staff,
+            f"APT-{seed:02d}-{number:08d}",
+        )
+        for number, (day, slot, external_id, status, amount, service, staff) in enumerate(
+            out, start=1
+        )
+    ]
+
+
+def write_bookings_csv(path: str | Path, n: int, bookings: int, seed: int = 1) -> Path:
+    """Write ``booking_rows(n, bookings, seed)`` as a CSV file with a header row."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(BOOKING_COLUMNS)
+        writer.writerows(booking_rows(n, bookings, seed))
+    return path
+
+
 def wait_for_field_types(timeout: float = 1800.0) -> None:
     """Field types are written by someone else right now: wait until all we use exist."""
     import tempfile
@@ -213,6 +316,26 @@ def cached_workspace(n: int, seed: int = 1, *, verbose: bool = True) -> Path:
     return target
 
 
+def cached_bookings_csv(n: int, bookings: int, seed: int = 1, *, verbose: bool = True) -> Path:
+    """A bookings CSV for the customers of ``cached_workspace(n, seed)``, built on first use."""
+    name = f"bookings-v{BOOKINGS_VERSION}-g{GENERATOR_VERSION}-s{seed}-n{n}-b{bookings}.csv"
+    target = DATA_DIR / name
+    if target.is_file():
+        return target
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if verbose:
+        print(f"generating {bookings:,} bookings into {target} (cached for next runs) ...",
+              file=sys.stderr)
+    building = DATA_DIR / f".building-{target.name}"
+    write_bookings_csv(building, n, bookings, seed)
+    building.rename(target)
+    if verbose:
+        print(f"  wrote {bookings:,} bookings in {time.perf_counter() - started:.1f} s",
+              file=sys.stderr)
+    return target
+
+
 def copy_workspace(source: Path, dest: Path) -> Path:
     """A writable copy of a (cached) workspace."""
     shutil.rmtree(dest, ignore_errors=True)
@@ -225,10 +348,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("n", type=int, help="number of customers")
     parser.add_argument("dir", type=Path, help="workspace directory to create")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bookings", type=int, default=1_000_000,
+                        help="bookings in the CSV file (with --csv)")
+    parser.add_argument("--csv", type=Path, help="also write a bookings CSV file here")
     args = parser.parse_args(argv)
     wait_for_field_types()
     make_workspace(args.dir, args.n, args.seed, verbose=True)
     print(args.dir)
+    if args.csv is not None:
+        write_bookings_csv(args.csv, args.n, args.bookings, args.seed)
+        print(args.csv)
 
 
 if __name__ == "__main__":

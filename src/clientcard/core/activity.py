@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from attrs import frozen
@@ -25,7 +26,7 @@ from clientcard.core.store import Doc, TableSpec, WritableTable, holder
 ACTIVITY_GROUP = "activity"
 
 
-@frozen
+@frozen(cache_hash=True, slots=False)
 class ActivityKind:
     """One kind of activity: how it is stored and which values it takes."""
 
@@ -44,7 +45,7 @@ class ActivityKind:
             unique=("external_id",),
         )
 
-    @property
+    @cached_property
     def keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.fields)
 

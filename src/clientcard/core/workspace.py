@@ -836,7 +836,7 @@ class Workspace:
         """
         as_of = as_of or self._today()
         context = self.store.read() if dry_run else self._write()
-        with context as session:
+        with gc_paused(), context as session:
             return self._classify(session, as_of, None, dry_run=dry_run)
 
     def _classify(
@@ -879,6 +879,7 @@ class Workspace:
         customers = session.table(CUSTOMERS)
         history = session.table(HISTORY)
         at = _now().isoformat()
+        listened = bool(self.plugins.pm.hook.clientcard_status_changed.get_hookimpls())
         for change in transitions:
             if docs is not None:
                 doc = dict(docs[change.customer_id])
@@ -901,15 +902,16 @@ class Workspace:
                         rule_set=rule_sets.get(change.dimension),
                     )
                 )
-                self._emit(
-                    "status_changed",
-                    self._customer(doc),
-                    change.dimension,
-                    change.old,
-                    change.new,
-                    change.reason,
-                    manual,
-                )
+                if listened:
+                    self._emit(
+                        "status_changed",
+                        self._customer(doc),
+                        change.dimension,
+                        change.old,
+                        change.new,
+                        change.reason,
+                        manual,
+                    )
 
     def set_status(
         self,
