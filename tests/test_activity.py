@@ -148,3 +148,18 @@ def test_activity_from_the_cli(run: RunCLI, workspace: Workspace) -> None:
         run("bookings", "update", "7", "--set", "status=cancelled"), "no booking with id 7"
     )
     assert len(workspace.activity("booking")) == 1
+
+
+def test_deleting_a_customer_deletes_their_activity_and_history(workspace: Workspace) -> None:
+    ana, bo = workspace.add_customer("Ana"), workspace.add_customer("Bo")
+    for who in (ana, bo):
+        workspace.record_booking(who.id, "2025-01-01", external_id=f"b-{who.id}")
+        workspace.record_payment(who.id, "10")
+    workspace.delete_customers([ana.id])
+    reopened = Workspace.open(workspace.path)
+    assert [b["customer_id"] for b in reopened.activity("booking")] == [bo.id]
+    assert [p["customer_id"] for p in reopened.activity("payment")] == [bo.id]
+    assert reopened.status_history(bo.id)
+    # the host's booking id is free again
+    carl = reopened.add_customer("Carl")
+    assert reopened.record_booking(carl.id, "2025-02-01", external_id=f"b-{ana.id}")["id"] == 3

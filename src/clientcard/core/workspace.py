@@ -637,7 +637,10 @@ class Workspace:
         return customer
 
     def delete_customers(self, ids: Iterable[int]) -> list[Customer]:
-        """Delete these customers (all must exist); return them as they were."""
+        """Delete these customers (all must exist) with their activity and status history.
+
+        Returns them as they were.
+        """
         deleted: list[Customer] = []
         with self._write() as session:
             table = session.table(CUSTOMERS)
@@ -646,6 +649,13 @@ class Workspace:
                 table.delete(id)
                 deleted.append(customer)
                 self._emit("customer_deleted", customer)
+            # nothing may point at a customer that is gone
+            owned = [kind.table for kind in activity.KINDS.values()] + [HISTORY]
+            for name in owned:
+                kept = session.table(name)
+                for customer in deleted:
+                    for doc in find_docs(kept, "customer_id", customer.id):
+                        kept.delete(doc["id"])
         return deleted
 
     def _customer(self, doc: Doc) -> Customer:
