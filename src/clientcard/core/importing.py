@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gc
 import io
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +36,7 @@ from clientcard.core.activity import BOOKING, ActivityValues
 from clientcard.core.classify import HISTORY
 from clientcard.core.customers import CUSTOMERS
 from clientcard.core.errors import ClientcardError, ValidationError
+from clientcard.core.memory import gc_paused
 
 if TYPE_CHECKING:
     from clientcard.core.workspace import Workspace
@@ -149,7 +149,7 @@ def import_bookings(
     # booking written: no other process can invalidate what was checked.
     outer = nullcontext() if dry_run else workspace.batch()
     inner = workspace.store.read() if dry_run else workspace.store.write()
-    with _gc_paused(), outer, inner as session:
+    with gc_paused(), outer, inner as session:
         if not dry_run:
             _hold_whole(session)
         plan = _Plan(workspace, session, path, match, create_missing, whole=not dry_run)
@@ -558,23 +558,6 @@ class _Plan:
                     booking["customer_id"] = customer_id.id
         if self.bookings:
             self.workspace.record_many(BOOKING.name, self.bookings)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while an import builds millions of objects.
-
-    Every row, booking document and journal entry lives until the import ends
-    or for as long as the store holds it: scanning them for cycles again and
-    again, as the collector would, about doubles the time of a large import.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read(path: Path, encoding: str) -> str:
