@@ -265,3 +265,9 @@ def test_bulk_status_change_over_a_selection(run: RunCLI, workspace: Workspace) 
     assert_user_error(
         run("customers", "status", "vip", "--status", "churn"), "no customer selected"
     )
+
+
+def test_the_card_shows_a_pinned_status(run: RunCLI) -> None:
+    add(run, "--name", "Ana")
+    run("customers", "status", "churn", "1")
+    assert "churn (set by hand)" in run("customers", "show", "1").stdout

@@ -136,3 +136,8 @@ def test_field_types_lists_builtins(run: RunCLI) -> None:
         "multi-choice",
         "url",
     }
+
+
+def test_status_keys_are_reserved(run: RunCLI) -> None:
+    for key in ("status", "tier", "pinned"):
+        assert_user_error(run("fields", "add", key, "--type", "text"), key, "reserved")

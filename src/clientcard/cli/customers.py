@@ -88,7 +88,11 @@ def show(workspace: Workspace, id: int, fmt: str) -> None:
         raw = data[field.key] if field.builtin else data["fields"].get(field.key)
         pairs.append((field.label, schema.render(field.key, raw)))
     pairs += [
-        ("Status", customer.status or ""),
+        (
+            "Status",
+            (customer.status or "") + (" (set by hand)" if "status" in customer.pinned else ""),
+        ),
+        *([("Tier", customer.tier)] if customer.tier else []),
         ("Tags", ", ".join(customer.tags)),
         ("Created", customer.created_at.isoformat(timespec="seconds")),
         ("Updated", customer.updated_at.isoformat(timespec="seconds")),

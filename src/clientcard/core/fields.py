@@ -112,7 +112,9 @@ class UnavailableFieldType(FieldType):
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 #: Keys of the record itself that no field definition may take.
-RESERVED_KEYS = frozenset({"id", "fields", "tags", "status", "created_at", "updated_at"})
+RESERVED_KEYS = frozenset(
+    {"id", "fields", "tags", "status", "tier", "pinned", "created_at", "updated_at"}
+)
 
 #: The built-in fields every workspace has, in display order.
 BUILTIN_FIELDS: tuple[FieldDef, ...] = (
