@@ -1,0 +1,162 @@
+"""Customer activity: record, update and list bookings, payments, messages.
+
+One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
+docstring says what every operation guarantees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from clientcard.core import activity
+from clientcard.core import customers as records
+from clientcard.core.activity import ActivityKind, ActivityValues
+from clientcard.core.clock import as_id, utc_now
+from clientcard.core.customers import CUSTOMERS
+from clientcard.core.errors import (
+    NotFoundError,
+    ValidationError,
+)
+from clientcard.core.memory import gc_paused
+from clientcard.core.model import Customer
+from clientcard.core.store import Doc, find_docs
+from clientcard.core.workspace_status import StatusPart
+
+
+class ActivityPart(StatusPart):
+    # -- activity ----------------------------------------------------------------------
+
+    @property
+    def _activity_values(self) -> ActivityValues:
+        if self._values is None:
+            self._values = ActivityValues(self.field_types(), self.field_context)
+        return self._values
+
+    def record(
+        self, kind: str, customer_id: int, values: Mapping[str, Any] | None = None, **more: Any
+    ) -> dict[str, Any]:
+        """Record a booking, payment, message or marketing event for a customer.
+
+        ``kind`` is ``"booking"``, ``"payment"``, ``"message"`` or
+        ``"marketing"``; values may be text or Python values.  The customer is
+        re-classified at once.  Returns the stored record (JSON form).
+        """
+        (doc,) = self.record_many(kind, [{"customer_id": customer_id, **(values or {}), **more}])
+        return doc
+
+    def record_many(self, kind: str, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Record many activities of one kind in one write (all or none).
+
+        Each row holds ``customer_id`` and the values; errors name the row.
+        """
+        spec = activity.kind(kind)
+        rows = list(rows)
+        added: list[dict[str, Any]] = []
+        # An import records a million rows: each distinct text is validated once,
+        # each customer looked up and built once, no event built for nobody.
+        memo: dict[tuple[str, Any], dict[str, Any]] = {}
+        seen: dict[int, Doc] = {}
+        people: dict[int, Customer] = {}
+        listened = bool(self.plugins.pm.hook.clientcard_activity_recorded.get_hookimpls())
+        with gc_paused(), self._write() as session:
+            customers = session.table(CUSTOMERS)
+            table = session.table(spec.table)
+            now = utc_now()
+            for number, row in enumerate(rows, start=1):
+                where = number if len(rows) > 1 else None
+                values = dict(row)
+                customer_id = as_id(values.pop("customer_id", None), where)
+                customer = seen.get(customer_id)
+                if customer is None:
+                    customer = seen[customer_id] = records.existing(customers, customer_id)
+                doc = activity.new_doc(
+                    spec,
+                    self._activity_values.coerce(spec, values, row=where, memo=memo),
+                    id=table.new_id(),
+                    customer_id=customer_id,
+                    now=now,
+                )
+                activity.check_external_id(table, spec, doc, where)
+                table.put(doc)
+                added.append(doc)
+                if listened:
+                    person = people.get(customer_id)
+                    if person is None:
+                        person = people[customer_id] = self._customer(customer)
+                    self._emit("activity_recorded", person, spec.name, doc, True)
+            self._reclassify(session, seen)
+        return [dict(doc) for doc in added]
+
+    def record_booking(self, customer_id: int, date: Any, **values: Any) -> dict[str, Any]:
+        """Record a booking: ``date`` (a date or date-time), and optionally ``status``
+        (completed, upcoming, cancelled, no_show; default completed), ``service``,
+        ``staff``, ``amount`` (e.g. ``"35.00 EUR"``) and ``external_id``."""
+        return self.record("booking", customer_id, date=date, **values)
+
+    def record_payment(self, customer_id: int, amount: Any, **values: Any) -> dict[str, Any]:
+        """Record a payment: ``amount``, and optionally ``status`` (received, due,
+        overdue, refunded; default received), ``due_date``, ``paid_at``,
+        ``reference`` and ``external_id``."""
+        return self.record("payment", customer_id, amount=amount, **values)
+
+    def record_message(self, customer_id: int, **values: Any) -> dict[str, Any]:
+        """Record a message: ``channel``, ``direction`` (in/out), ``at``, ``subject``, ``body``."""
+        return self.record("message", customer_id, **values)
+
+    def record_marketing_event(
+        self, customer_id: int, campaign: str, **values: Any
+    ) -> dict[str, Any]:
+        """Record a marketing event: ``campaign``, ``event`` (delivered, viewed, clicked)."""
+        return self.record("marketing", customer_id, campaign=campaign, **values)
+
+    def update_activity(
+        self,
+        kind: str,
+        id: int | None = None,
+        *,
+        external_id: str | None = None,
+        values: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Change a recorded activity, found by its id or by the host's ``external_id``
+        (e.g. a booking later cancelled).  The customer is re-classified."""
+        spec = activity.kind(kind)
+        with self._write() as session:
+            table = session.table(spec.table)
+            before = self._find_activity(table, spec, id, external_id)
+            after = {**before, **self._activity_values.coerce(spec, values)}
+            activity.check_external_id(table, spec, after, None)
+            if after != before:
+                table.put(after)
+                customer = records.existing(session.table(CUSTOMERS), after["customer_id"])
+                self._emit("activity_recorded", self._customer(customer), spec.name, after, False)
+                self._reclassify(session, {after["customer_id"]})
+        return dict(after)
+
+    @staticmethod
+    def _find_activity(
+        table: Any, spec: ActivityKind, id: int | None, external_id: str | None
+    ) -> Doc:
+        if (id is None) == (external_id is None):
+            raise ValidationError(
+                "id", id, f"the {spec.name}'s id or its external_id (one of them)"
+            )
+        if id is None:
+            found = table.find("external_id", external_id)
+            doc = table.get(found[0]) if found else None
+            what = f"external_id {external_id!r}"
+        else:
+            doc = table.get(id)
+            what = f"id {id}"
+        if doc is None:
+            raise NotFoundError(f"no {spec.name} with {what}")
+        return dict(doc)
+
+    def activity(self, kind: str, customer_id: int | None = None) -> list[dict[str, Any]]:
+        """Recorded activities of one kind, of one customer or of all, in id order."""
+        spec = activity.kind(kind)
+        with self.store.read() as session:
+            table = session.table(spec.table)
+            if customer_id is None:
+                return [dict(d) for d in table]
+            return [dict(d) for d in find_docs(table, "customer_id", customer_id)]

@@ -1,0 +1,307 @@
+"""The workspace's foundation: opening, settings, the store, writes and events.
+
+One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
+docstring says what every operation guarantees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from clientcard.core import activity
+from clientcard.core.activity import ActivityValues
+from clientcard.core.classify import HISTORY
+from clientcard.core.clock import first_error
+from clientcard.core.config import (
+    CONFIG_NAME,
+    CORE_TABLES,
+    ConfigFile,
+    Settings,
+    WorkspaceSettings,
+    build,
+    parse_setting,
+    raw_disabled,
+    read_raw,
+)
+from clientcard.core.convert import converter, to_json
+from clientcard.core.customers import CUSTOMERS, FIELDS
+from clientcard.core.errors import (
+    ClientcardError,
+    ConfigError,
+    StoreError,
+    WorkspaceError,
+)
+from clientcard.core.fields import FieldContext
+from clientcard.core.model import Customer
+from clientcard.core.plugins import PluginHost
+from clientcard.core.store import Doc, Store, TableSpec, WriteSession
+
+DATA_DIR = "data"
+CUSTOMER_KEYS = frozenset(attrs.fields_dict(Customer))
+TABLES = (
+    TableSpec(
+        CUSTOMERS,
+        indexes=("external_id", "email", "phone"),
+        group="customers",
+        unique=("external_id",),
+    ),
+    # apart, so that reading the field definitions does not load every customer
+    TableSpec(FIELDS, indexes=("key",), group="schema"),
+    # activity apart too: recording a booking never rewrites a customer
+    *(kind.spec() for kind in activity.KINDS.values()),
+    TableSpec(HISTORY, indexes=("customer_id",), group="history"),
+)
+#: Environment variable naming the workspace when ``--workspace`` is not given.
+WORKSPACE_ENV = "CLIENTCARD_WORKSPACE"
+
+CONFIG_TEMPLATE = """\
+# clientcard workspace settings.
+# Edit by hand or with 'clientcard config set KEY VALUE'; 'clientcard config list' shows all.
+
+[workspace]
+# Region for phone numbers written without a country code (ISO 3166, e.g. "IT", "US").
+# region = "IT"
+# Currency for money amounts written without one (ISO 4217, e.g. "EUR").
+# currency = "EUR"
+# The business's time zone: "joined today" and dates are calendar dates there.
+timezone = "UTC"
+
+[plugins]
+# Plugins to leave out, built-ins included (names as 'clientcard plugins' lists them).
+disabled = []
+
+[status]
+# The rule set that sets each customer's status from their activity:
+# "lifecycle" (new / paid / loyal / churn), "lead-client-vip", or one a plugin adds.
+rule_set = "lifecycle"
+
+# [status.lifecycle]
+# loyal_min_bookings = 3     # completed bookings ...
+# loyal_window_days = 180    # ... within this many days make a customer loyal
+# churn_after_days = 180     # no completed booking for this long: churn
+
+# [tier]
+# A second dimension, e.g. customer-club tiers from points:
+# rule_set = "loyalty-tiers"
+"""
+
+
+class WorkspaceBase:
+    """What every part of a workspace stands on (see :class:`Workspace`).
+
+    Open one with :meth:`open` (or create it with :meth:`init`) and use it as a
+    context manager.  ``plugins`` are extra plugin objects registered for this
+    workspace only, after the installed ones: a host application passes the
+    object that implements its event hooks.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        plugins: Iterable[object] = (),
+        strict: bool = True,
+    ) -> None:
+        self.path = path
+        self.config_path = path / CONFIG_NAME
+        #: problems found while opening in non-strict mode (for 'plugins' and 'config')
+        self.problems: list[str] = []
+        raw = read_raw(self.config_path)
+        try:
+            disabled = raw_disabled(raw)
+        except ConfigError as exc:
+            if strict:
+                raise
+            self.problems.append(str(exc))
+            disabled = []
+        self.plugins = PluginHost(disabled=disabled, extra=plugins)
+        for table, cls in CORE_TABLES.items():
+            self.plugins.add_settings(table, cls)
+        try:
+            self.plugins.check()
+            self.settings = Settings(raw, self.plugins.settings.items())
+        except ClientcardError as exc:
+            if strict:
+                raise
+            self.problems.append(str(exc))
+            self.settings = Settings({}, self.plugins.settings.items())
+        self.warnings = list(self.settings.warnings)
+        self._use_settings(self.settings)
+        self._store: Store | None = None
+        self._events: list[tuple[str, tuple[Any, ...]]] | None = None
+
+    # -- opening and closing -------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        plugins: Iterable[object] = (),
+        strict: bool = True,
+    ) -> Self:
+        """Open the workspace at ``path``, else ``$CLIENTCARD_WORKSPACE``, else the current one."""
+        where = Path(path or os.environ.get(WORKSPACE_ENV) or ".").resolve()
+        if not (where / CONFIG_NAME).is_file():
+            raise WorkspaceError(
+                f"{where} is not a clientcard workspace (no {CONFIG_NAME}); "
+                f"create one with 'clientcard init {where}'"
+            )
+        return cls(where, plugins=plugins, strict=strict)
+
+    @classmethod
+    def init(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        settings: Mapping[str, Any] | None = None,
+        plugins: Iterable[object] = (),
+    ) -> Self:
+        """Create a workspace in ``path`` (made if missing) and open it.
+
+        ``settings`` maps dotted keys to values, e.g. ``{"workspace.region": "IT"}``.
+        """
+        where = Path(path).resolve()
+        if (where / CONFIG_NAME).exists():
+            raise WorkspaceError(f"{where} is already a clientcard workspace")
+        if where.exists() and not where.is_dir():
+            raise WorkspaceError(f"{where} exists and is not a directory")
+        where.mkdir(parents=True, exist_ok=True)
+        config = where / CONFIG_NAME
+        tmp = where / f".{CONFIG_NAME}.tmp"
+        tmp.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        tmp.replace(config)
+        try:
+            workspace = cls(where, plugins=plugins)
+            for key, value in (settings or {}).items():
+                workspace.set_setting(key, value)
+        except ClientcardError:
+            config.unlink()
+            raise
+        (where / DATA_DIR).mkdir(exist_ok=True)
+        return cls(where, plugins=plugins)
+
+    @property
+    def store(self) -> Store:
+        """The storage backend, opened on first use."""
+        if self._store is None:
+            backend = self.plugins.storage_backends.get(self.settings["storage"].backend)
+            self._store = backend(self.path / DATA_DIR, TABLES)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- transactions and events ---------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make every operation inside the block one write: all of it lands, or none."""
+        with self._write():
+            yield
+
+    @contextmanager
+    def _write(self) -> Iterator[WriteSession]:
+        outermost = self._events is None
+        if outermost:
+            self._events = []
+        try:
+            with self.store.write() as session:
+                yield session
+            if outermost:
+                events, self._events = self._events, None
+                for name, args in events or ():
+                    getattr(self.plugins, name)(self, *args)
+        finally:
+            if outermost:
+                self._events = None
+
+    def _emit(self, name: str, *args: Any) -> None:
+        assert self._events is not None
+        self._events.append((name, args))
+
+    # -- settings --------------------------------------------------------------------
+
+    def settings_for(self, table: str) -> Any:
+        """The checked settings of ``[table]`` (an instance of its declared attrs class)."""
+        try:
+            return self.settings[table]
+        except KeyError:
+            raise ConfigError(f"no settings table [{table}] is declared") from None
+
+    def get_setting(self, key: str) -> Any:
+        """The effective value of a dotted setting (the default when the file has none)."""
+        return self.settings.value(key)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Check and write one setting to ``clientcard.toml``, keeping its comments.
+
+        ``value`` may be text as typed on a command line; it is read according
+        to the setting's type.
+        """
+        table, attribute = self.settings.locate(key)
+        hints = attrs.resolve_types(self.settings.declared[table])
+        hint = {a.name: a.type for a in attrs.fields(hints)}[attribute.name]
+        if isinstance(value, str):
+            value = parse_setting(value, hint)
+        build(table, self.settings.declared[table], {attribute.name: value})
+        ConfigFile(self.config_path).set(key, value)
+        self._use_settings(Settings(read_raw(self.config_path), self.settings.declared))
+
+    def unset_setting(self, key: str) -> bool:
+        """Remove a setting from the file (it goes back to its default)."""
+        removed = ConfigFile(self.config_path).unset(key)
+        # unsetting is how a broken file gets mended: it may still be broken
+        with contextlib.suppress(ClientcardError):
+            self._use_settings(Settings(read_raw(self.config_path), self.settings.declared))
+        return removed
+
+    def _use_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self._values: ActivityValues | None = None
+        ws: WorkspaceSettings = settings["workspace"]
+        self.field_context = FieldContext(
+            region=ws.region, currency=ws.currency, timezone=ZoneInfo(ws.timezone), locale=ws.locale
+        )
+
+    def _today(self) -> date:
+        return datetime.now(self.field_context.timezone).date()
+
+    def _customer(self, doc: Doc) -> Customer:
+        try:
+            customer: Customer = converter.structure(doc, Customer)
+        except Exception as exc:
+            raise StoreError(
+                f"customer {doc.get('id')!r} in the store is damaged ({first_error(exc)}); "
+                "fix it by hand or restore a backup"
+            ) from None
+        return customer
+
+    @staticmethod
+    def to_json(customer: Customer) -> dict[str, Any]:
+        """A customer as the JSON object the CLI prints with ``--format json``."""
+        data: dict[str, Any] = to_json(customer)
+        return data

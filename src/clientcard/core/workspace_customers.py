@@ -1,0 +1,202 @@
+"""Customer records: add, find, list, change, delete.
+
+One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
+docstring says what every operation guarantees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from clientcard.core import activity
+from clientcard.core import customers as records
+from clientcard.core.classify import (
+    HISTORY,
+    Facts,
+    Transition,
+)
+from clientcard.core.clock import utc_now
+from clientcard.core.customers import CUSTOMERS
+from clientcard.core.model import Customer
+from clientcard.core.store import find_docs
+from clientcard.core.workspace_base import CUSTOMER_KEYS
+from clientcard.core.workspace_status import StatusPart
+
+
+class CustomersPart(StatusPart):
+    # -- customers ---------------------------------------------------------------------
+
+    def add_customer(
+        self,
+        name: str,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
+        joined_at: date | str | None = None,
+        tags: Iterable[str] = (),
+        fields: Mapping[str, Any] | None = None,
+    ) -> Customer:
+        """Add one customer; values may be text (as typed) or Python values.
+
+        ``fields`` holds custom field values by key (a built-in key there, such
+        as ``"email"``, works too).  Returns the stored record.
+        """
+        values: dict[str, Any] = {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "external_id": external_id,
+        }
+        if joined_at is not None:
+            values["joined_at"] = joined_at
+        values.update(fields or {})
+        (customer,) = self.add_customers([{**values, "tags": list(tags)}])
+        return customer
+
+    def add_customers(self, rows: Iterable[Mapping[str, Any]]) -> list[Customer]:
+        """Add many customers in one write: all of them, or (on any error) none.
+
+        Each row maps built-in and custom field keys to values, plus ``tags``.
+        An error names the row (counting from 1).
+        """
+        rows = list(rows)
+        added: list[Customer] = []
+        with self._write() as session:
+            schema = self._schema(session)
+            table = session.table(CUSTOMERS)
+            now, today = utc_now(), self._today()
+            classifier = self._classifier()
+            initial: list[Transition] = []
+            for number, row in enumerate(rows, start=1):
+                values = {k: v for k, v in row.items() if k not in ("tags", "fields")}
+                values.update(row.get("fields") or {})
+                doc = records.new_doc(
+                    schema,
+                    values,
+                    row.get("tags") or (),
+                    id=table.new_id(),
+                    now=now,
+                    today=today,
+                    row=number if len(rows) > 1 else None,
+                )
+                records.check_unique(table, doc, row=number if len(rows) > 1 else None)
+                # a new customer has no activity yet: its first status needs no facts
+                # to be read, which keeps adding one customer fast
+                _, decided = classifier.run(
+                    [Facts(doc, today, currency=classifier.currency, timezone=classifier.timezone)]
+                )
+                for change in decided:
+                    doc[change.dimension] = change.new
+                initial.extend(decided)
+                table.put(doc)
+                customer = self._customer(doc)
+                added.append(customer)
+                self._emit("customer_created", customer)
+            self._store_transitions(
+                session,
+                initial,
+                today,
+                manual=False,
+                rule_sets=classifier.names(),
+                docs={c.id: self.to_json(c) for c in added},
+            )
+        return added
+
+    def get_customer(self, id: int) -> Customer:
+        """The customer with this id, or :class:`~clientcard.NotFoundError`."""
+        with self.store.read() as session:
+            return self._customer(records.existing(session.table(CUSTOMERS), id))
+
+    def find_customers(
+        self, *, external_id: str | None = None, email: str | None = None, phone: str | None = None
+    ) -> list[Customer]:
+        """Customers whose external id, e-mail or phone (normalised as stored) match."""
+        with self.store.read() as session:
+            schema = self._schema(session)
+            table = session.table(CUSTOMERS)
+            wanted = {"external_id": external_id, "email": email, "phone": phone}
+            ids: set[int] | None = None
+            for key, value in wanted.items():
+                if value is None:
+                    continue
+                found = set(table.find(key, schema.coerce(key, value)))
+                ids = found if ids is None else ids & found
+            return [self._customer(table.get(i) or {}) for i in sorted(ids or ())]
+
+    def customers(self, *, limit: int | None = None, offset: int = 0) -> list[Customer]:
+        """Customers in id order; every one unless ``limit`` is given."""
+        with self.store.read() as session:
+            docs = list(session.table(CUSTOMERS))
+        end = None if limit is None else offset + limit
+        return [self._customer(doc) for doc in docs[offset:end]]
+
+    def customers_json(self, *, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        """Customers in id order as JSON objects (what :meth:`to_json` gives), built fast.
+
+        The stored documents already have that shape, so listing 100,000 of
+        them skips building :class:`Customer` objects; a document that does not
+        have it (edited by hand) goes through the checked path and its error.
+        """
+        with self.store.read() as session:
+            docs = list(session.table(CUSTOMERS))
+        end = None if limit is None else offset + limit
+        out = []
+        for doc in docs[offset:end]:
+            if doc.keys() == CUSTOMER_KEYS:
+                out.append({**doc, "tags": list(doc["tags"]), "fields": dict(doc["fields"])})
+            else:
+                out.append(self.to_json(self._customer(doc)))
+        return out
+
+    def count_customers(self) -> int:
+        with self.store.read() as session:
+            return len(session.table(CUSTOMERS))
+
+    def update_customer(
+        self,
+        id: int,
+        values: Mapping[str, Any] | None = None,
+        *,
+        unset: Iterable[str] = (),
+        tags: Iterable[str] | None = None,
+    ) -> Customer:
+        """Set ``values`` (built-in or custom keys), clear ``unset`` keys, maybe replace tags."""
+        with self._write() as session:
+            schema = self._schema(session)
+            table = session.table(CUSTOMERS)
+            before = records.existing(table, id)
+            after = records.changed_doc(
+                schema, before, values or {}, unset, now=utc_now(), tags=tags
+            )
+            if after == before:
+                return self._customer(before)
+            records.check_unique(table, after)
+            table.put(after)
+            customer = self._customer(after)
+            self._emit("customer_updated", self._customer(before), customer)
+        return customer
+
+    def delete_customers(self, ids: Iterable[int]) -> list[Customer]:
+        """Delete these customers (all must exist) with their activity and status history.
+
+        Returns them as they were.
+        """
+        deleted: list[Customer] = []
+        with self._write() as session:
+            table = session.table(CUSTOMERS)
+            for id in dict.fromkeys(ids):
+                customer = self._customer(records.existing(table, id))
+                table.delete(id)
+                deleted.append(customer)
+                self._emit("customer_deleted", customer)
+            # nothing may point at a customer that is gone
+            owned = [kind.table for kind in activity.KINDS.values()] + [HISTORY]
+            for name in owned:
+                kept = session.table(name)
+                for customer in deleted:
+                    for doc in find_docs(kept, "customer_id", customer.id):
+                        kept.delete(doc["id"])
+        return deleted

@@ -1,0 +1,249 @@
+"""Statuses: classify, set by hand, unpin, history and explain.
+
+One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
+docstring says what every operation guarantees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from clientcard.core import activity
+from clientcard.core import customers as records
+from clientcard.core.classify import (
+    DIMENSIONS,
+    HISTORY,
+    Classifier,
+    ClassifyReport,
+    Facts,
+    RuleSet,
+    Transition,
+    history_doc,
+)
+from clientcard.core.clock import utc_now
+from clientcard.core.customers import CUSTOMERS
+from clientcard.core.errors import ValidationError
+from clientcard.core.memory import gc_paused
+from clientcard.core.store import Doc, find_docs
+from clientcard.core.workspace_fields import FieldsPart
+
+
+class StatusPart(FieldsPart):
+    # -- classification ------------------------------------------------------------------
+
+    def rule_set(self, dimension: str = "status") -> tuple[RuleSet, Any] | None:
+        """The rule set configured for ``dimension`` and its settings, or None."""
+        if dimension not in DIMENSIONS:
+            raise ValidationError("dimension", dimension, f"one of: {', '.join(DIMENSIONS)}")
+        name = self.settings[dimension].rule_set
+        if not name:  # rule_set = "": statuses are set by hand only
+            return None
+        rules = self.plugins.rule_sets.get(name)
+        settings = self.settings_for(f"status.{name}") if rules.settings_class else None
+        return rules, settings
+
+    def _classifier(self) -> Classifier:
+        configured = {d: found for d in DIMENSIONS if (found := self.rule_set(d)) is not None}
+        tables = {
+            "bookings": activity.BOOKING.table,
+            "payments": activity.PAYMENT.table,
+            "messages": activity.MESSAGE.table,
+            "marketing": activity.MARKETING.table,
+        }
+        return Classifier(
+            configured,
+            currency=self.field_context.currency,
+            timezone=self.field_context.timezone,
+            tables=tables,
+        )
+
+    def classify(self, *, as_of: date | None = None, dry_run: bool = False) -> ClassifyReport:
+        """Classify every customer as of ``as_of`` (default today) and store each change.
+
+        With ``dry_run`` nothing is written: the report lists the changes it
+        would make.  Pinned (manually set) statuses are left alone.
+        """
+        as_of = as_of or self._today()
+        context = self.store.read() if dry_run else self._write()
+        with gc_paused(), context as session:
+            return self._classify(session, as_of, None, dry_run=dry_run)
+
+    def _classify(
+        self, session: Any, as_of: date, ids: Iterable[int] | None, *, dry_run: bool = False
+    ) -> ClassifyReport:
+        classifier = self._classifier()
+        counts, transitions = classifier.run(classifier.facts(session, as_of, ids))
+        report = ClassifyReport(
+            as_of=as_of,
+            rule_sets=classifier.names(),
+            counts=counts,
+            transitions=transitions,
+            dry_run=dry_run,
+        )
+        if not dry_run:
+            self._store_transitions(
+                session, transitions, as_of, manual=False, rule_sets=report.rule_sets
+            )
+        return report
+
+    def _reclassify(self, session: Any, ids: Iterable[int]) -> None:
+        self._classify(session, self._today(), sorted(ids))
+
+    def _store_transitions(
+        self,
+        session: Any,
+        transitions: Sequence[Transition],
+        as_of: date,
+        *,
+        manual: bool,
+        rule_sets: Mapping[str, str],
+        pin: bool | None = None,
+        docs: Mapping[int, Doc] | None = None,
+    ) -> None:
+        """Write status changes to the records and the history; queue their events.
+
+        ``docs`` are records already written with their new status (new
+        customers): only their history and events remain to do.
+        """
+        customers = session.table(CUSTOMERS)
+        history = session.table(HISTORY)
+        at = utc_now().isoformat()
+        listened = bool(self.plugins.pm.hook.clientcard_status_changed.get_hookimpls())
+        for change in transitions:
+            if docs is not None:
+                doc = dict(docs[change.customer_id])
+            else:
+                doc = dict(records.existing(customers, change.customer_id))
+                doc[change.dimension] = change.new
+                pinned = [p for p in doc.get("pinned") or () if p != change.dimension]
+                if pin or (pin is None and change.dimension in (doc.get("pinned") or ())):
+                    pinned.append(change.dimension)
+                doc["pinned"] = pinned
+                customers.put(doc)
+            if change.new != change.old:
+                history.put(
+                    history_doc(
+                        change,
+                        id=history.new_id(),
+                        at=at,
+                        as_of=as_of,
+                        manual=manual,
+                        rule_set=rule_sets.get(change.dimension),
+                    )
+                )
+                if listened:
+                    self._emit(
+                        "status_changed",
+                        self._customer(doc),
+                        change.dimension,
+                        change.old,
+                        change.new,
+                        change.reason,
+                        manual,
+                    )
+
+    def set_status(
+        self,
+        ids: Iterable[int],
+        status: str,
+        *,
+        dimension: str = "status",
+        reason: str = "set by hand",
+    ) -> list[Transition]:
+        """Set a status by hand and pin it: automation leaves it alone until :meth:`unpin`.
+
+        The status must be one the configured rule set knows.  Returns the changes.
+        """
+        configured = self.rule_set(dimension)
+        if configured is not None:
+            rules, settings = configured
+            known = [s.key for s in rules.statuses(settings)]
+            if status not in known:
+                raise ValidationError(dimension, status, f"one of: {', '.join(known)}")
+        elif not status.strip():
+            raise ValidationError(dimension, status, "a status name")
+        with self._write() as session:
+            customers = session.table(CUSTOMERS)
+            docs = [records.existing(customers, id) for id in dict.fromkeys(ids)]
+            changes = [
+                Transition(d["id"], dimension, d.get(dimension), status, "manual", reason)
+                for d in docs
+            ]
+            names = {dimension: configured[0].name} if configured else {}
+            self._store_transitions(
+                session, changes, self._today(), manual=True, rule_sets=names, pin=True
+            )
+        return [c for c in changes if c.old != c.new]
+
+    def ids_with_status(self, statuses: Iterable[str], *, dimension: str = "status") -> list[int]:
+        """Ids of the customers whose ``dimension`` is one of ``statuses`` (for bulk changes)."""
+        wanted = set(statuses)
+        with self.store.read() as session:
+            return [d["id"] for d in session.table(CUSTOMERS) if d.get(dimension) in wanted]
+
+    def unpin(self, ids: Iterable[int], *, dimension: str = "status") -> list[Transition]:
+        """Hand customers back to automation, re-classifying them now."""
+        self.rule_set(dimension)  # checks the dimension
+        with self._write() as session:
+            customers = session.table(CUSTOMERS)
+            for id in dict.fromkeys(ids):
+                doc = dict(records.existing(customers, id))
+                doc["pinned"] = [p for p in doc.get("pinned") or () if p != dimension]
+                customers.put(doc)
+            return self._classify(session, self._today(), ids).transitions
+
+    def status_history(self, id: int) -> list[dict[str, Any]]:
+        """Every status change of a customer, oldest first."""
+        with self.store.read() as session:
+            records.existing(session.table(CUSTOMERS), id)
+            history = session.table(HISTORY)
+            return [dict(d) for d in find_docs(history, "customer_id", id)]
+
+    def explain(self, id: int, *, as_of: date | None = None) -> dict[str, Any]:
+        """Why a customer has its status: the facts, the deciding rule, the history."""
+        as_of = as_of or self._today()
+        classifier = self._classifier()
+        with self.store.read() as session:
+            records.existing(session.table(CUSTOMERS), id)
+            (facts,) = classifier.facts(session, as_of, [id])
+        history = self.status_history(id)
+        out: dict[str, Any] = {
+            "customer_id": id,
+            "as_of": as_of.isoformat(),
+            "facts": facts.summary(),
+            "dimensions": {},
+            "history": history,
+        }
+        for dimension in DIMENSIONS:
+            out["dimensions"][dimension] = self._explain_dimension(
+                facts, dimension, classifier, history
+            )
+        return out
+
+    @staticmethod
+    def _explain_dimension(
+        facts: Facts, dimension: str, classifier: Classifier, history: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        doc = facts.customer
+        current = doc.get(dimension)
+        changes = [h for h in history if h["dimension"] == dimension]
+        part: dict[str, Any] = {
+            "status": current,
+            "pinned": dimension in (doc.get("pinned") or ()),
+            "since": changes[-1]["at"] if changes else None,
+            "rule_set": None,
+            "decision": None,
+        }
+        configured = classifier.rule_sets.get(dimension)
+        if configured is not None:
+            rules, settings = configured
+            decision = rules.decide(facts, settings, current)
+            part["rule_set"] = rules.name
+            part["decision"] = {
+                "status": decision.status,
+                "rule": decision.rule,
+                "reason": decision.reason,
+            }
+        return part
