@@ -53,7 +53,10 @@ def test_a_host_hears_each_change_exactly_once(workspace: Workspace) -> None:
     listener = Listener()
     ws = Workspace.open(workspace.path, plugins=[listener])
     today = ws._today()
-    ago = lambda days: (today - timedelta(days=days)).isoformat()  # noqa: E731
+
+    def ago(days: int) -> str:
+        return (today - timedelta(days=days)).isoformat()
+
     ana, bo = ws.add_customer("Ana"), ws.add_customer("Bo")
     for days in (60, 30, 10):
         ws.record_booking(ana.id, ago(days))
@@ -215,6 +218,11 @@ def test_classify_from_the_cli(run: RunCLI, workspace: Workspace) -> None:
     assert [h["to"] for h in explained["history"]] == ["new", "loyal"]
     text = run("customers", "explain", "1").stdout
     assert "lifecycle says" in text and "history" in text
+    earlier = json.loads(
+        run("customers", "explain", "1", "--as-of", "2025-06-30", "--format", "json").stdout
+    )
+    assert earlier["as_of"] == "2025-06-30"
+    assert earlier["dimensions"]["status"]["decision"]["status"] == "paid"
 
 
 def test_an_empty_rule_set_means_statuses_by_hand_only(workspace: Workspace) -> None:

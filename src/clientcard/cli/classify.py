@@ -7,24 +7,18 @@ from datetime import date
 import click
 
 from clientcard.cli.context import pass_workspace
-from clientcard.cli.output import format_option, print_json, print_table
+from clientcard.cli.output import as_of_option, format_option, print_json, print_table
 from clientcard.core.workspace import Workspace
 
 
 @click.command("classify")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Classify as of this date [default: today].",
-)
+@as_of_option
 @click.option("--dry-run", is_flag=True, help="Write nothing; list the changes it would make.")
 @format_option("table", "json")
 @pass_workspace()
-def command(workspace: Workspace, as_of: object, dry_run: bool, fmt: str) -> None:
+def command(workspace: Workspace, as_of: date | None, dry_run: bool, fmt: str) -> None:
     """Classify every customer with the configured rule sets; store each change."""
-    when = as_of.date() if as_of is not None else None  # type: ignore[attr-defined]
-    report = workspace.classify(as_of=when if isinstance(when, date) else None, dry_run=dry_run)
+    report = workspace.classify(as_of=as_of, dry_run=dry_run)
     data = report.to_json()
     if fmt == "json":
         if not dry_run:
@@ -38,7 +32,7 @@ def command(workspace: Workspace, as_of: object, dry_run: bool, fmt: str) -> Non
         counts = report.counts.get(dimension, {})
         print_table(
             ("status", "customers"),
-            sorted(counts.items(), key=lambda kv: list(counts).index(kv[0])),
+            list(counts.items()),
             title=f"{dimension} ({rule_set}) as of {report.as_of.isoformat()}",
         )
         verb = "would change" if dry_run else "changed"

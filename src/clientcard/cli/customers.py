@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import click
 
 from clientcard.cli.context import pass_workspace
-from clientcard.cli.output import format_option, print_json, print_pairs, print_table
+from clientcard.cli.output import as_of_option, format_option, print_json, print_pairs, print_table
 from clientcard.core.errors import ClientcardError
 from clientcard.core.model import Customer
 from clientcard.core.workspace import Workspace
@@ -207,14 +208,12 @@ def status(
 
 @command.command("explain")
 @click.argument("id", type=int)
-@click.option(
-    "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="As of this date."
-)
+@as_of_option
 @format_option("table", "json")
 @pass_workspace()
-def explain(workspace: Workspace, id: int, as_of: Any, fmt: str) -> None:
+def explain(workspace: Workspace, id: int, as_of: date | None, fmt: str) -> None:
     """Why customer ID has its status: facts, the deciding rule, the history."""
-    data = workspace.explain(id, as_of=as_of.date() if as_of else None)
+    data = workspace.explain(id, as_of=as_of)
     if fmt == "json":
         print_json(data)
         return

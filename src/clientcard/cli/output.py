@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any, TypeVar
 
 import click
@@ -23,6 +24,20 @@ def format_option(*formats: str) -> Callable[[F], F]:
         show_default=True,
         help="Output format.",
     )
+
+
+def _to_date(ctx: click.Context, param: click.Parameter, value: Any) -> date | None:
+    return None if value is None else value.date()
+
+
+#: ``--as-of YYYY-MM-DD`` given to the command as a :class:`datetime.date` (or None).
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    callback=_to_date,
+    help="As of this date (YYYY-MM-DD) [default: today].",
+)
 
 
 def print_json(data: Any) -> None:

@@ -12,7 +12,7 @@ own record (unique per kind, so a host can update "its" booking later).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -222,8 +222,3 @@ def check_external_id(table: WritableTable, kind: ActivityKind, doc: Doc, row: i
             f"{where}{kind.name} external_id {doc['external_id']!r} is already recorded "
             f"(id {other}); update it instead"
         )
-
-
-def date_key(value: date | str) -> str:
-    """Dates compare as ISO strings in the hot loops: no parsing per booking."""
-    return value if isinstance(value, str) else value.isoformat()

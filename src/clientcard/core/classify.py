@@ -320,10 +320,6 @@ def history_doc(
     }
 
 
-def status_map(statuses: Iterable[StatusDef]) -> Mapping[str, StatusDef]:
-    return {s.key: s for s in statuses}
-
-
 class Classifier:
     """Runs the configured rule sets over customers' facts.
 

@@ -163,10 +163,6 @@ class FieldSchema:
         except KeyError:
             raise UnknownFieldError(key, list(self.defs)) from None
 
-    @property
-    def custom(self) -> list[FieldDef]:
-        return [d for d in self.defs.values() if not d.builtin]
-
     def coerce(self, key: str, value: Any, *, row: int | None = None) -> JSONValue:
         """Validate ``value`` (text or Python) for field ``key``; return its JSON form.
 

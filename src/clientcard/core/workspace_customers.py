@@ -124,7 +124,8 @@ class CustomersPart(StatusPart):
                     continue
                 found = set(table.find(key, schema.coerce(key, value)))
                 ids = found if ids is None else ids & found
-            return [self._customer(table.get(i) or {}) for i in sorted(ids or ())]
+            docs = (table.get(i) for i in sorted(ids or ()))
+            return [self._customer(doc) for doc in docs if doc is not None]
 
     def customers(self, *, limit: int | None = None, offset: int = 0) -> list[Customer]:
         """Customers in id order; every one unless ``limit`` is given."""

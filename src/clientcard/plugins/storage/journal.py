@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +125,3 @@ class Journal:
         base = encode(seq, [], {})
         atomic_write(self.path, base)
         return len(base)
-
-    def __iter__(self) -> Iterator[Record]:
-        records, _, _ = self.read(0)
-        return iter(records)
