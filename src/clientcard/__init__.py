@@ -4,7 +4,7 @@ Open a :class:`Workspace`, add and find customers, define fields; write plugins
 with :data:`hookimpl` (see docs/plugins.md).
 """
 
-from clientcard.core.classify import Decision, Facts, RuleSet, StatusDef
+from clientcard.core.classify import Decision, RuleSet, StatusDef
 from clientcard.core.errors import (
     ClientcardError,
     ConfigError,
@@ -18,6 +18,7 @@ from clientcard.core.errors import (
     ValidationError,
     WorkspaceError,
 )
+from clientcard.core.facts import Facts
 from clientcard.core.fields import FieldContext, FieldType
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.model import Customer, FieldDef

@@ -36,6 +36,8 @@ class ActivityKind:
     #: the field holding the status, and its default
     status_field: str | None = None
     default_status: str | None = None
+    #: the fields classification reads: the store may keep them apart (TableSpec.columns)
+    columns: tuple[str, ...] = ()
 
     def spec(self) -> TableSpec:
         return TableSpec(
@@ -43,6 +45,7 @@ class ActivityKind:
             indexes=("customer_id", "external_id"),
             group=ACTIVITY_GROUP,
             unique=("external_id",),
+            columns=("customer_id", *self.columns),
         )
 
     @cached_property
@@ -78,6 +81,7 @@ BOOKING = ActivityKind(
     ),
     status_field="status",
     default_status="completed",
+    columns=("date", "status", "amount"),
 )
 PAYMENT = ActivityKind(
     name="payment",
@@ -92,6 +96,7 @@ PAYMENT = ActivityKind(
     ),
     status_field="status",
     default_status="received",
+    columns=("status", "amount", "paid_at", "recorded_at"),
 )
 MESSAGE = ActivityKind(
     name="message",
@@ -104,6 +109,7 @@ MESSAGE = ActivityKind(
         _text("body", "Body", "long-text"),
         _text("external_id", "External id"),
     ),
+    columns=("direction", "at", "recorded_at"),
 )
 MARKETING = ActivityKind(
     name="marketing",
@@ -116,6 +122,7 @@ MARKETING = ActivityKind(
     ),
     status_field="event",
     default_status="delivered",
+    columns=("campaign", "event", "at"),
 )
 KINDS: dict[str, ActivityKind] = {k.name: k for k in (BOOKING, PAYMENT, MESSAGE, MARKETING)}
 

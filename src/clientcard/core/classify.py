@@ -11,16 +11,14 @@ rule_set``) and stores every change as a status-change record.  A pinned
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from datetime import UTC, date, tzinfo
 from typing import Any, ClassVar
 
 from attrs import define, field, frozen
 
-from clientcard.core.store import Doc, find_docs
+from clientcard.core.facts import FIELDS, Activity, Facts
+from clientcard.core.store import Doc
 
 #: re-classifying more customers than this reads each activity table in one pass
 WHOLE_TABLE_ABOVE = 500
@@ -46,169 +44,6 @@ class Decision:
     status: str
     rule: str
     reason: str
-
-
-class Facts:
-    """What is known of one customer as of a date, for rule sets to decide on.
-
-    Built once per customer from the activity; every property is computed on
-    first use, so a rule set pays only for what it reads.  Dates are ISO
-    strings (``"2025-03-01"``) and compare as such; ``as_of`` included.
-    Amounts are :class:`~decimal.Decimal` in the workspace currency (amounts
-    in other currencies are left out of totals).
-    """
-
-    def __init__(
-        self,
-        customer: Doc,
-        as_of: date,
-        *,
-        bookings: list[Doc] | None = None,
-        payments: list[Doc] | None = None,
-        messages: list[Doc] | None = None,
-        marketing: list[Doc] | None = None,
-        currency: str | None = None,
-        timezone: tzinfo = UTC,
-    ) -> None:
-        self.customer = customer
-        self.as_of = as_of
-        self.today = as_of.isoformat()
-        self.bookings = bookings or []
-        self.payments = payments or []
-        self.messages = messages or []
-        self.marketing = marketing or []
-        self.currency = currency
-        self.timezone = timezone
-
-    def day(self, days_before: int) -> str:
-        """The ISO date ``days_before`` days before ``as_of``."""
-        return (self.as_of - timedelta(days=days_before)).isoformat()
-
-    # -- bookings ------------------------------------------------------------------
-
-    @cached_property
-    def completed_dates(self) -> list[str]:
-        """Dates of completed bookings on or before ``as_of``, oldest first."""
-        today = self.today
-        return sorted(
-            b["date"] for b in self.bookings if b["status"] == "completed" and b["date"] <= today
-        )
-
-    @property
-    def completed_bookings(self) -> int:
-        return len(self.completed_dates)
-
-    @property
-    def first_completed(self) -> str | None:
-        return self.completed_dates[0] if self.completed_dates else None
-
-    @property
-    def last_completed(self) -> str | None:
-        return self.completed_dates[-1] if self.completed_dates else None
-
-    def completed_since(self, day: str) -> int:
-        """How many completed bookings are dated on or after ``day`` (and by ``as_of``)."""
-        return len(self.completed_dates) - bisect.bisect_left(self.completed_dates, day)
-
-    def bookings_with_status(self, status: str) -> int:
-        """Bookings of this status dated on or before ``as_of``."""
-        today = self.today
-        return sum(1 for b in self.bookings if b["status"] == status and b["date"] <= today)
-
-    @cached_property
-    def next_booking(self) -> str | None:
-        """The earliest upcoming booking dated after ``as_of``."""
-        today = self.today
-        later = [
-            b["date"] for b in self.bookings if b["status"] == "upcoming" and b["date"] > today
-        ]
-        return min(later, default=None)
-
-    @cached_property
-    def completed_spend(self) -> Decimal:
-        """Total amount of completed bookings on or before ``as_of``."""
-        today = self.today
-        return self._total(
-            b.get("amount")
-            for b in self.bookings
-            if b["status"] == "completed" and b["date"] <= today
-        )
-
-    # -- payments and messages -------------------------------------------------------
-
-    def local_day(self, moment: str | None) -> str:
-        """The workspace-local calendar date of a stored UTC date-time ("" for none)."""
-        if not moment:
-            return ""
-        try:
-            return datetime.fromisoformat(moment).astimezone(self.timezone).date().isoformat()
-        except ValueError:
-            return moment[:10]
-
-    def _payment_day(self, payment: Doc) -> str:
-        return self.local_day(payment.get("paid_at") or payment.get("recorded_at"))
-
-    @cached_property
-    def received_payments(self) -> list[Doc]:
-        """Payments received (refunded ones included: they were an interaction) by ``as_of``."""
-        today = self.today
-        return [
-            p
-            for p in self.payments
-            if p["status"] in ("received", "refunded") and self._payment_day(p) <= today
-        ]
-
-    @cached_property
-    def received_total(self) -> Decimal:
-        """Amount received and not refunded, by ``as_of``."""
-        return self._total(
-            p.get("amount") for p in self.received_payments if p["status"] == "received"
-        )
-
-    @cached_property
-    def overdue_total(self) -> Decimal:
-        return self._total(p.get("amount") for p in self.payments if p["status"] == "overdue")
-
-    @cached_property
-    def inbound_messages(self) -> int:
-        today = self.today
-        return sum(
-            1
-            for m in self.messages
-            if m.get("direction") == "in"
-            and self.local_day(m.get("at") or m.get("recorded_at")) <= today
-        )
-
-    def _total(self, amounts: Iterable[Any]) -> Decimal:
-        total = Decimal(0)
-        for money in amounts:
-            if not money or (self.currency and money.get("currency") != self.currency):
-                continue
-            try:
-                total += Decimal(money["amount"])
-            except (InvalidOperation, KeyError, TypeError):
-                continue
-        return total
-
-    def field(self, key: str) -> Any:
-        """A custom field value of the customer (JSON form), or None."""
-        return self.customer.get("fields", {}).get(key)
-
-    def summary(self) -> dict[str, Any]:
-        """The facts as JSON, for ``explain``."""
-        return {
-            "as_of": self.today,
-            "completed_bookings": self.completed_bookings,
-            "first_completed": self.first_completed,
-            "last_completed": self.last_completed,
-            "no_shows": self.bookings_with_status("no_show"),
-            "cancelled": self.bookings_with_status("cancelled"),
-            "next_booking": self.next_booking,
-            "completed_spend": str(self.completed_spend),
-            "received_total": str(self.received_total),
-            "overdue_total": str(self.overdue_total),
-            "inbound_messages": self.inbound_messages,
-        }
 
 
 class RuleSet:
@@ -289,19 +124,6 @@ class ClassifyReport:
         return out
 
 
-def group_by_customer(docs: Iterable[Doc]) -> dict[int, list[Doc]]:
-    """Activity documents by customer id, in one pass."""
-    grouped: dict[int, list[Doc]] = {}
-    for doc in docs:
-        cid = doc["customer_id"]
-        found = grouped.get(cid)
-        if found is None:
-            grouped[cid] = [doc]
-        else:
-            found.append(doc)
-    return grouped
-
-
 def history_doc(
     transition: Transition, *, id: int, at: str, as_of: date, manual: bool, rule_set: str | None
 ) -> Doc:
@@ -353,24 +175,16 @@ class Classifier:
             docs = list(customers)
         else:
             docs = [d for d in (customers.get(i) for i in wanted) if d is not None]
-        grouped: dict[str, dict[int, list[Doc]]] = {}
-        for arg, name in self.tables.items():
-            table = session.table(name)
-            if wanted is None or len(wanted) > WHOLE_TABLE_ABOVE:
-                # one pass over the table beats one index look-up per customer
-                grouped[arg] = group_by_customer(table)
-            else:
-                grouped[arg] = {d["id"]: find_docs(table, "customer_id", d["id"]) for d in docs}
-        return [
-            Facts(
-                doc,
-                as_of,
-                currency=self.currency,
-                timezone=self.timezone,
-                **{arg: by_customer.get(doc["id"]) for arg, by_customer in grouped.items()},
-            )
-            for doc in docs
-        ]
+        # a few customers: only their rows; many: every row, in one pass
+        where = None
+        if wanted is not None and len(wanted) <= WHOLE_TABLE_ABOVE:
+            where = ("customer_id", {d["id"] for d in docs})
+        columns = {
+            arg: session.table(name).columns(FIELDS[arg], where=where)
+            for arg, name in self.tables.items()
+        }
+        shared = Activity(columns, as_of, currency=self.currency, timezone=self.timezone)
+        return [Facts(doc, as_of, activity=shared) for doc in docs]
 
     def run(self, facts: Iterable[Facts]) -> tuple[dict[str, dict[str, int]], list[Transition]]:
         """Counts per dimension and status after the run, and the transitions it makes."""

@@ -14,7 +14,7 @@ new dict instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,13 +32,17 @@ class TableSpec:
     apart so that busy tables (activity) do not rewrite quiet ones (customers).
     ``unique`` names indexed fields whose values identify one document: a
     backend may answer ``find`` on them, and ``new_id``, without loading the
-    whole table (that is how adding one customer stays fast).
+    whole table (that is how adding one customer stays fast).  ``columns``
+    names fields a backend may keep apart from the documents, so that
+    :meth:`Table.columns` over them does not load every document (that is how
+    classifying a million bookings stays fast).
     """
 
     name: str
     indexes: tuple[str, ...] = ()
     group: str = "main"
     unique: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
 
 
 class Table(Protocol):
@@ -55,6 +59,18 @@ class Table(Protocol):
 
     def find(self, index: str, value: Hashable) -> list[int]:
         """Ids of the documents whose indexed field ``index`` equals ``value``."""
+
+    def columns(
+        self, names: Sequence[str], where: tuple[str, Collection[Any]] | None = None
+    ) -> dict[str, list[Any]]:
+        """The values of fields ``names`` in every document, as aligned lists.
+
+        ``result["id"][i]`` is a document's id and ``result[name][i]`` its
+        value of ``name`` (None when it has none); rows are in no particular
+        order.  With ``where=(field, values)``, only the documents whose
+        ``field`` is one of ``values``.  The lists belong to the store: do not
+        change them.
+        """
 
 
 class WritableTable(Table, Protocol):
@@ -102,6 +118,16 @@ def holder(table: Table, doc: Doc, field: str) -> int | None:
 def find_docs(table: Table, index: str, value: Hashable) -> list[Doc]:
     """The documents (not just ids) whose indexed field ``index`` equals ``value``."""
     return [doc for doc in (table.get(id) for id in table.find(index, value)) if doc is not None]
+
+
+def columns_of(docs: Iterable[Doc], names: Sequence[str]) -> dict[str, list[Any]]:
+    """What :meth:`Table.columns` returns, computed from documents."""
+    out: dict[str, list[Any]] = {"id": [], **{name: [] for name in names}}
+    pairs = [(values, name) for name, values in out.items()]
+    for doc in docs:
+        for values, name in pairs:
+            values.append(doc.get(name))
+    return out
 
 
 #: What a storage plugin registers: builds a store from the data directory and tables.

@@ -14,11 +14,11 @@ from clientcard.core import activity
 from clientcard.core import customers as records
 from clientcard.core.classify import (
     HISTORY,
-    Facts,
     Transition,
 )
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS
+from clientcard.core.facts import Facts
 from clientcard.core.model import Customer
 from clientcard.core.store import find_docs
 from clientcard.core.workspace_base import CUSTOMER_KEYS

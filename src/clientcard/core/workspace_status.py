@@ -17,7 +17,6 @@ from clientcard.core.classify import (
     HISTORY,
     Classifier,
     ClassifyReport,
-    Facts,
     RuleSet,
     Transition,
     history_doc,
@@ -25,6 +24,7 @@ from clientcard.core.classify import (
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS
 from clientcard.core.errors import ValidationError
+from clientcard.core.facts import Facts
 from clientcard.core.memory import gc_paused
 from clientcard.core.store import Doc, find_docs
 from clientcard.core.workspace_fields import FieldsPart

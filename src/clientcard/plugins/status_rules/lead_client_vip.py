@@ -24,7 +24,8 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from clientcard.core.classify import Decision, Facts, RuleSet, StatusDef
+from clientcard.core.classify import Decision, RuleSet, StatusDef
+from clientcard.core.facts import Facts
 from clientcard.core.hookspecs import hookimpl
 
 #: The longest period a setting in days may cover (a hundred years).
@@ -185,9 +186,7 @@ class LeadClientVip(RuleSet):
                 )
             )
         if s.received_payment_counts and facts.received_payments:
-            found.append(
-                ("received-payment", _count(len(facts.received_payments), "received payment"))
-            )
+            found.append(("received-payment", _count(facts.received_payments, "received payment")))
         if s.inbound_message_counts and facts.inbound_messages:
             found.append(
                 ("inbound-message", _count(facts.inbound_messages, "message from the customer"))

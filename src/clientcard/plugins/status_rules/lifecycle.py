@@ -22,7 +22,8 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from clientcard.core.classify import Decision, Facts, RuleSet, StatusDef
+from clientcard.core.classify import Decision, RuleSet, StatusDef
+from clientcard.core.facts import Facts
 from clientcard.core.hookspecs import hookimpl
 
 #: The longest period a setting in days may cover (a hundred years).

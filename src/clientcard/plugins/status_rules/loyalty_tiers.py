@@ -24,7 +24,8 @@ from typing import Any, Literal
 import attrs
 from attrs import field, frozen
 
-from clientcard.core.classify import Decision, Facts, RuleSet, StatusDef
+from clientcard.core.classify import Decision, RuleSet, StatusDef
+from clientcard.core.facts import Facts
 from clientcard.core.hookspecs import hookimpl
 
 #: Colours of the usual tier names; other tiers have none.

@@ -8,6 +8,9 @@ Layout of a workspace's ``data/`` directory:
   records the journal sequence number the snapshot reflects and the id counters;
 - ``<group>.keys.json``: beside a snapshot, its tables' id counters and unique
   values (external ids), so a new record can be added without loading them;
+- ``<group>.columns``: beside a snapshot, the fields its tables declare as
+  ``TableSpec.columns`` (see :mod:`.columns`), so classification reads a
+  booking's date and status without parsing whole documents;
 - ``journal``: every change committed since the snapshots, one checksummed
   line per commit (see :mod:`.journal`);
 - ``lock``: held shared by readers and exclusively by writers.
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,8 +37,10 @@ import orjson
 from clientcard.core.errors import StoreError
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.memory import gc_paused
-from clientcard.core.store import Doc, Store, TableSpec
+from clientcard.core.store import Doc, Store, TableSpec, columns_of
+from clientcard.plugins.storage import columns as column_file
 from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, loads
+from clientcard.plugins.storage.columns import ColumnTable
 from clientcard.plugins.storage.journal import Journal, Record, encode
 from clientcard.plugins.storage.lock import WorkspaceLock
 from clientcard.plugins.storage.memory import MemoryTable, TableKeys, Undo
@@ -52,6 +57,7 @@ class Group:
 
     ``loaded``: every document, current up to journal sequence ``seq``.
     ``keys``: only id counters and unique values, current up to ``keys_seq``.
+    ``columns``: only the cached columns, current up to ``columns_seq``.
     """
 
     def __init__(self, name: str, path: Path, specs: list[TableSpec]) -> None:
@@ -66,6 +72,11 @@ class Group:
         self.keys: dict[str, TableKeys] | None = None
         self.keys_seq = 0
         self.keys_identity: tuple[int, int, int] | None = None
+        self.columns_path = path.with_suffix(".columns")
+        self.column_names = {spec.name: spec.columns for spec in specs if spec.columns}
+        self.columns: dict[str, ColumnTable] | None = None
+        self.columns_seq = 0
+        self.columns_identity: tuple[int, int, int] | None = None
 
     def current_identity(self) -> tuple[int, int, int] | None:
         try:
@@ -86,6 +97,7 @@ class Group:
             self.file_identity = identity
             self.loaded = True
             self.keys = None
+            self.columns = None
 
     def write_snapshot(self, seq: int) -> None:
         data: dict[str, Any] = {name: t.snapshot() for name, t in self.tables.items()}
@@ -101,10 +113,14 @@ class Group:
             name: {"next_id": t.next_id, "unique": t.unique_values()}
             for name, t in self.tables.items()
         }
-        atomic_write(
-            self.keys_path,
-            orjson.dumps({"snapshot": self.content_identity(), "seq": seq, "tables": keys}),
-        )
+        stamp = {"snapshot": self.content_identity(), "seq": seq}
+        atomic_write(self.keys_path, orjson.dumps({**stamp, "tables": keys}))
+        if self.column_names:
+            cached = {
+                name: ColumnTable.of(names, self.tables[name].ordered().values())
+                for name, names in self.column_names.items()
+            }
+            atomic_write(self.columns_path, column_file.dump(cached, stamp))
 
     def content_identity(self) -> tuple[int, int] | None:
         """Size and modification time: survives a copy that keeps times (cp -p, backups),
@@ -138,6 +154,30 @@ class Group:
         self.keys_identity = self.current_identity()
         return True
 
+    def load_columns(self) -> bool:
+        """Read the columns file; False when it does not match the snapshot (load it whole)."""
+        identity = self.content_identity()
+        try:
+            data = self.columns_path.read_bytes()
+        except FileNotFoundError:
+            data = None
+        found: tuple[dict[str, Any], dict[str, ColumnTable]] | None
+        if data is None:
+            if identity is not None:
+                return False
+            empty = {n: ColumnTable(names, [], {}) for n, names in self.column_names.items()}
+            found = {"seq": 0}, empty
+        else:
+            found = column_file.load(data, self.columns_path)
+            if found is None or tuple(found[0].get("snapshot") or ()) != (identity or ()):
+                return False
+            if {n: t.names for n, t in found[1].items()} != self.column_names:
+                return False  # written for other columns (another version)
+        header, self.columns = found
+        self.columns_seq = int(header["seq"])
+        self.columns_identity = self.current_identity()
+        return True
+
     def size(self) -> int:
         identity = self.current_identity()
         return identity[1] if identity else 0
@@ -162,6 +202,11 @@ class Group:
                     keys = self.keys[table_name]
                     keys.next_id = max(keys.next_id, int(next_id))
             self.keys_seq = record.seq
+        if self.columns is not None and record.seq > self.columns_seq:
+            for table_name, id, doc in record.ops:
+                if table_name in self.columns:
+                    self.columns[table_name].set(int(id), doc)
+            self.columns_seq = record.seq
 
 
 class Session:
@@ -228,6 +273,24 @@ class TableView:
                 return keys.find(index, value)
         return self._table().find(index, value)
 
+    def columns(
+        self, names: Sequence[str], where: tuple[str, Collection[Any]] | None = None
+    ) -> dict[str, list[Any]]:
+        needed = set(names) | ({where[0]} if where else set())
+        if not self._group.loaded and needed <= set(self._spec.columns):
+            self._session.store.load_columns(self._group, self._session)
+            cached = self._group.columns
+            if cached is not None and not self._group.loaded:
+                return cached[self._name].view(names, where)
+        table = self._table()
+        if where is None:
+            return columns_of(table.ordered().values(), names)
+        field, wanted = where
+        if field in self._spec.indexes:
+            ids = sorted({id for value in wanted for id in table.find(field, value)})
+            return columns_of((table.docs[id] for id in ids), names)
+        return columns_of((d for d in table.ordered().values() if d.get(field) in wanted), names)
+
     def _check_writable(self) -> None:
         if not self._session.writable:
             raise RuntimeError("changes need a store.write() context")
@@ -252,6 +315,9 @@ class TableView:
     def _change(self, id: int, doc: Doc | None) -> None:
         keys = self._keys()
         self._session.undo.append((keys or self._table()).set(id, doc))
+        cached = self._group.columns
+        if cached is not None and self._name in cached:
+            self._session.undo.append(cached[self._name].set(id, doc))
         self._session.ops.append([self._name, id, doc])
         if doc is not None and id >= self._session.moved.get(self._name, 0):
             self._session.moved[self._name] = id + 1
@@ -294,6 +360,8 @@ class TinyDBStore(Store):
                 group.loaded = False  # reloaded when next needed
             if group.keys is not None and current != group.keys_identity:
                 group.keys = None
+            if group.columns is not None and current != group.columns_identity:
+                group.columns = None
         identity = self.journal.identity()
         if identity is None:
             self._untrack_journal()
@@ -363,6 +431,19 @@ class TinyDBStore(Store):
         else:
             self.load(group, self._session)
 
+    def load_columns(self, group: Group, session: Session | None) -> None:
+        """Have the cached columns of a group in memory (else the whole group)."""
+        if group.loaded or group.columns is not None:
+            return
+        if not group.load_columns():
+            self.load(group, session)
+            return
+        self._replay(group)
+        if session is not None and group.columns is not None:
+            for table_name, id, doc in session.ops:
+                if table_name in group.columns:
+                    session.undo.append(group.columns[table_name].set(int(id), doc))
+
     # -- the Store protocol ------------------------------------------------------
 
     @contextmanager
@@ -401,6 +482,7 @@ class TinyDBStore(Store):
         # a snapshot may be ahead of a journal that went missing (restored from a backup)
         known = [g.seq for g in self.groups.values() if g.loaded]
         known += [g.keys_seq for g in self.groups.values() if g.keys is not None]
+        known += [g.columns_seq for g in self.groups.values() if g.columns is not None]
         seq = max(self._journal_seq, *known) + 1
         data = encode(seq, session.ops, session.moved)
         try:
@@ -417,6 +499,8 @@ class TinyDBStore(Store):
                 group.seq = seq
             if group.keys is not None:
                 group.keys_seq = seq
+            if group.columns is not None:
+                group.columns_seq = seq
         return True
 
     def _maybe_compact(self) -> None:
