@@ -61,7 +61,7 @@ from clientcard import Workspace
 
 #: bump when what the cached imported workspace holds changes for another reason
 #: than the customers (GENERATOR_VERSION) or the bookings (BOOKINGS_VERSION)
-IMPORTED_VERSION = 1
+IMPORTED_VERSION = 2
 AS_OF = generate.AS_OF
 STATUSES = ("new", "paid", "loyal", "churn")
 RECORDS = 20

@@ -163,3 +163,17 @@ def test_deleting_a_customer_deletes_their_activity_and_history(workspace: Works
     # the host's booking id is free again
     carl = reopened.add_customer("Carl")
     assert reopened.record_booking(carl.id, "2025-02-01", external_id=f"b-{ana.id}")["id"] == 3
+
+
+def test_one_batch_cannot_record_an_external_id_twice(workspace: Workspace) -> None:
+    ana = workspace.add_customer(name="Ana")
+    rows = [
+        {"customer_id": ana.id, "date": "2025-01-01", "external_id": "b1"},
+        {"customer_id": ana.id, "date": "2025-01-02", "external_id": "b2"},
+        {"customer_id": ana.id, "date": "2025-01-03", "external_id": "b1"},
+    ]
+    with pytest.raises(DuplicateError, match="row 3: booking external_id 'b1' is also in row 1"):
+        workspace.record_many("booking", rows)
+    assert workspace.activity("booking") == []
+    recorded = workspace.record_many("booking", rows[:2])
+    assert [(b["id"], b["external_id"]) for b in recorded] == [(1, "b1"), (2, "b2")]

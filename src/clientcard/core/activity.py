@@ -52,6 +52,11 @@ class ActivityKind:
     def keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.fields)
 
+    @cached_property
+    def empty(self) -> dict[str, None]:
+        """Every field, unset: what a new document starts from."""
+        return dict.fromkeys(self.keys)
+
 
 def _choice(key: str, label: str, choices: Iterable[str]) -> FieldDef:
     return FieldDef(key=key, label=label, type="choice", choices=tuple(choices), builtin=True)
@@ -207,16 +212,15 @@ def new_doc(
     *,
     id: int,
     customer_id: int,
-    now: datetime,
+    now: datetime | str,
 ) -> Doc:
-    doc: Doc = {"id": id, "customer_id": customer_id}
-    doc.update({key: None for key in kind.keys})
-    doc.update(values)
-    if kind.status_field and doc.get(kind.status_field) is None:
+    """A new activity document from validated values (JSON form); ``now`` is recorded_at."""
+    doc: Doc = {"id": id, "customer_id": customer_id, **kind.empty, **values}
+    if kind.status_field and doc[kind.status_field] is None:
         doc[kind.status_field] = kind.default_status
-    if kind is BOOKING and doc.get("date") is None:
+    if kind is BOOKING and doc["date"] is None:
         raise ValidationError("date", None, "the booking's date (YYYY-MM-DD) or date-time")
-    doc["recorded_at"] = now.isoformat()
+    doc["recorded_at"] = now if isinstance(now, str) else now.isoformat()
     return doc
 
 

@@ -53,6 +53,16 @@ class Activity:
         self.timezone = timezone
         self._money: dict[tuple[Any, Any], Decimal | None] = {}
         self._days: dict[str, str] = {}
+        self._before: dict[int, str] = {}
+
+    def day(self, days_before: int) -> str:
+        """The ISO date ``days_before`` days before ``as_of`` (the same few, asked often)."""
+        found = self._before.get(days_before)
+        if found is None:
+            found = self._before[days_before] = (
+                self.as_of - timedelta(days=days_before)
+            ).isoformat()
+        return found
 
     def table(self, name: str) -> Columns:
         found = self.columns.get(name)
@@ -253,7 +263,7 @@ class Facts:
 
     def day(self, days_before: int) -> str:
         """The ISO date ``days_before`` days before ``as_of``."""
-        return (self.as_of - timedelta(days=days_before)).isoformat()
+        return self._activity.day(days_before)
 
     def local_day(self, moment: str | None) -> str:
         """The workspace-local calendar date of a stored UTC date-time ("" for none)."""

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from clientcard.core.activity import BOOKING, ActivityValues
-from clientcard.core.classify import HISTORY
+from clientcard.core.activity import BOOKING, ActivityValues, new_doc
+from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS
 from clientcard.core.errors import ClientcardError, ValidationError
 from clientcard.core.memory import gc_paused
@@ -150,9 +150,7 @@ def import_bookings(
     outer = nullcontext() if dry_run else workspace.batch()
     inner = workspace.store.read() if dry_run else workspace.store.write()
     with gc_paused(), outer, inner as session:
-        if not dry_run:
-            _hold_whole(session)
-        plan = _Plan(workspace, session, path, match, create_missing, whole=not dry_run)
+        plan = _Plan(workspace, session, path, match, create_missing)
         plan.check(text)
         del text
         if plan.problems:
@@ -170,17 +168,8 @@ def import_bookings(
     return report
 
 
-def _hold_whole(session: Any) -> None:
-    """Have the store hold the tables an import writes whole, before it writes them.
-
-    Recording a booking re-classifies its customer, which reads every booking
-    of that customer and adds status-change records: the store loads those
-    tables anyway.  Loaded now, a million new bookings go into them once;
-    loaded afterwards, the TinyDB store would re-apply every one of them (and,
-    compacting, re-read them all from its journal).
-    """
-    for table in (BOOKING.table, HISTORY):
-        len(session.table(table))
+#: what a row with a bad date records (nothing: it only collects its problems)
+_NO_DATE = (None, None)
 
 
 class _Bad:
@@ -213,12 +202,8 @@ class _Plan:
         path: Path,
         match: str,
         create_missing: bool,
-        *,
-        whole: bool,
     ) -> None:
         self.workspace = workspace
-        #: whether the store holds the bookings table whole (see _hold_whole)
-        self.whole = whole
         self.session = session
         self.path = path
         self.match = match
@@ -227,7 +212,7 @@ class _Plan:
         self.schema = workspace.schema()
         self.problems: list[RowProblem] = []
         self.rows = 0
-        #: the rows for ``record_many``, in file order
+        #: the bookings to record (checked documents without ids), in file order
         self.bookings: list[dict[str, Any]] = []
         #: customers to create, by their external_id or e-mail address
         self.new: dict[str, _New] = {}
@@ -306,6 +291,7 @@ class _Plan:
             if name in positions
         ]
         external_at = positions.get("external_id")
+        now = utc_now().isoformat()
         recorded = self._recorded()
         seen: dict[str, int] = {}
         unnamed = len(positions) < width
@@ -330,8 +316,6 @@ class _Plan:
             if customer.__class__ is Bad:
                 problems.append(Problem(number, "customer", raw, customer.reason))
 
-            # the row keeps the cell's text: record_many validates it again,
-            # and the same text gives the same value
             raw = cells[date_at]
             try:
                 day = dates[raw]
@@ -339,8 +323,9 @@ class _Plan:
                 day = dates[raw] = when(raw)
             if day.__class__ is Bad:
                 problems.append(Problem(number, "date", raw, day.reason))
+                day = _NO_DATE
 
-            row = {"customer_id": customer, "date": raw}
+            row = {"customer_id": customer, "date": day[0], "start": day[1]}
             for name, at, coerce, memo in optional:
                 raw = cells[at]
                 if not raw:
@@ -353,7 +338,7 @@ class _Plan:
                     continue
                 if value.__class__ is Bad:
                     problems.append(Problem(number, name, raw, value.reason))
-                row[name] = raw
+                row[name] = value
 
             if external_at is not None and (external_id := (raw := cells[external_at]).strip()):
                 if (
@@ -368,7 +353,7 @@ class _Plan:
                     row["external_id"] = external_id
 
             if not problems:  # once a row is bad, nothing is written: stop collecting
-                bookings.append(row)
+                bookings.append(new_doc(BOOKING, row, id=0, customer_id=customer, now=now))
         self.rows = rows
 
     def _stray_cells(
@@ -428,14 +413,6 @@ class _Plan:
     def _recorded(self) -> Callable[[str], int | None]:
         """external_id → the id of the booking already recorded with it, or None."""
         table = self.session.table(BOOKING.table)
-        if self.whole:
-            # the table is in memory anyway: one pass over it beats a look-up per row
-            ids: dict[str, int] = {}
-            for doc in table:
-                external_id = doc.get("external_id")
-                if external_id is not None:
-                    ids.setdefault(external_id, doc["id"])
-            return ids.get
 
         def find(external_id: str) -> int | None:
             found = table.find("external_id", external_id)
@@ -446,7 +423,8 @@ class _Plan:
     # -- what a cell's text means (memoised per distinct text) ---------------------------
 
     def _when(self, raw: str) -> Any:
-        """A booking's date: the moment (UTC) when a time is given, else the day."""
+        """A booking's (date, start): its local day, and the moment (UTC) when a time is
+        given."""
         if not raw.strip():
             return _Bad(f"missing; every booking needs a date: {_DATE_EXPECTED}")
         try:
@@ -456,7 +434,7 @@ class _Plan:
             # like one (2025-02-30), too narrow for other text, as times are welcome
             shaped = _DATE_SHAPE.fullmatch(raw.strip())
             return _Bad(f"expected {exc.expected if shaped else _DATE_EXPECTED}")
-        return got["start"] or got["date"]
+        return got["date"], got["start"]
 
     def _coercer(self, key: str) -> Callable[[str], Any]:
         values = self.values
@@ -540,7 +518,7 @@ class _Plan:
     # -- writing -------------------------------------------------------------------------
 
     def write(self) -> None:
-        """Create the missing customers and record every booking (inside one batch)."""
+        """Create the missing customers and record every booking (inside one write)."""
         if self.new:
             key = "external_id" if self.match == "external-id" else "email"
             new = list(self.new.values())
@@ -557,7 +535,7 @@ class _Plan:
                 if customer_id.__class__ is _New:
                     booking["customer_id"] = customer_id.id
         if self.bookings:
-            self.workspace.record_many(BOOKING.name, self.bookings)
+            self.workspace._add_activity(self.session, BOOKING, self.bookings)
 
 
 def _read(path: Path, encoding: str) -> str:

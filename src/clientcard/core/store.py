@@ -82,6 +82,19 @@ class WritableTable(Table, Protocol):
     def put(self, doc: Doc) -> None:
         """Insert or replace the document ``doc["id"]``."""
 
+    def new_ids(self, count: int) -> range:
+        """Allocate ``count`` consecutive ids never used before in this table."""
+
+    def put_many(self, docs: Sequence[Doc]) -> None:
+        """``put`` each document, in one go."""
+
+    def add_many(self, docs: Sequence[Doc]) -> None:
+        """Insert new documents, their ids allocated in this write (``new_id``/``new_ids``).
+
+        The same as ``put`` on each, for bulk writes: a backend may skip
+        looking for a document each one replaces.
+        """
+
     def delete(self, id: int) -> None:
         """Remove the document with this id (absent ids are ignored)."""
 

@@ -14,10 +14,7 @@ from clientcard.core import customers as records
 from clientcard.core.activity import ActivityKind, ActivityValues
 from clientcard.core.clock import as_id, utc_now
 from clientcard.core.customers import CUSTOMERS
-from clientcard.core.errors import (
-    NotFoundError,
-    ValidationError,
-)
+from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.memory import gc_paused
 from clientcard.core.model import Customer
 from clientcard.core.store import Doc, find_docs
@@ -52,13 +49,11 @@ class ActivityPart(StatusPart):
         """
         spec = activity.kind(kind)
         rows = list(rows)
-        added: list[dict[str, Any]] = []
-        # An import records a million rows: each distinct text is validated once,
-        # each customer looked up and built once, no event built for nobody.
+        docs: list[Doc] = []
+        # An import records a million rows: each distinct text is validated once
         memo: dict[tuple[str, Any], dict[str, Any]] = {}
-        seen: dict[int, Doc] = {}
-        people: dict[int, Customer] = {}
-        listened = bool(self.plugins.pm.hook.clientcard_activity_recorded.get_hookimpls())
+        known: set[int] = set()
+        taken: dict[str, int] = {}
         with gc_paused(), self._write() as session:
             customers = session.table(CUSTOMERS)
             table = session.table(spec.table)
@@ -67,26 +62,39 @@ class ActivityPart(StatusPart):
                 where = number if len(rows) > 1 else None
                 values = dict(row)
                 customer_id = as_id(values.pop("customer_id", None), where)
-                customer = seen.get(customer_id)
-                if customer is None:
-                    customer = seen[customer_id] = records.existing(customers, customer_id)
-                doc = activity.new_doc(
-                    spec,
-                    self._activity_values.coerce(spec, values, row=where, memo=memo),
-                    id=table.new_id(),
-                    customer_id=customer_id,
-                    now=now,
-                )
+                if customer_id not in known:
+                    records.existing(customers, customer_id)
+                    known.add(customer_id)
+                values = self._activity_values.coerce(spec, values, row=where, memo=memo)
+                doc = activity.new_doc(spec, values, id=0, customer_id=customer_id, now=now)
                 activity.check_external_id(table, spec, doc, where)
-                table.put(doc)
-                added.append(doc)
-                if listened:
-                    person = people.get(customer_id)
-                    if person is None:
-                        person = people[customer_id] = self._customer(customer)
-                    self._emit("activity_recorded", person, spec.name, doc, True)
-            self._reclassify(session, seen)
-        return [dict(doc) for doc in added]
+                if doc["external_id"] is not None:
+                    earlier = taken.setdefault(doc["external_id"], number)
+                    if earlier != number:
+                        raise DuplicateError(
+                            f"row {number}: {spec.name} external_id {doc['external_id']!r} "
+                            f"is also in row {earlier}; each {spec.name} needs its own"
+                        )
+                docs.append(doc)
+            self._add_activity(session, spec, docs)
+        return [dict(doc) for doc in docs]
+
+    def _add_activity(self, session: Any, spec: ActivityKind, docs: list[Doc]) -> None:
+        """Store new, checked activity documents; emit their events; re-classify."""
+        table = session.table(spec.table)
+        for doc, id in zip(docs, table.new_ids(len(docs)), strict=True):
+            doc["id"] = id
+        table.add_many(docs)
+        if self.plugins.pm.hook.clientcard_activity_recorded.get_hookimpls():
+            customers = session.table(CUSTOMERS)
+            people: dict[int, Customer] = {}
+            for doc in docs:
+                person = people.get(doc["customer_id"])
+                if person is None:
+                    person = self._customer(records.existing(customers, doc["customer_id"]))
+                    people[doc["customer_id"]] = person
+                self._emit("activity_recorded", person, spec.name, doc, True)
+        self._reclassify(session, {doc["customer_id"] for doc in docs})
 
     def record_booking(self, customer_id: int, date: Any, **values: Any) -> dict[str, Any]:
         """Record a booking: ``date`` (a date or date-time), and optionally ``status``

@@ -111,22 +111,27 @@ class StatusPart(FieldsPart):
         history = session.table(HISTORY)
         at = utc_now().isoformat()
         listened = bool(self.plugins.pm.hook.clientcard_status_changed.get_hookimpls())
+        changed: dict[int, Doc] = {}
+        stored: list[Doc] = []
+        events: list[tuple[Doc, Transition]] = []
         for change in transitions:
             if docs is not None:
-                doc = dict(docs[change.customer_id])
+                doc = docs[change.customer_id]
             else:
-                doc = dict(records.existing(customers, change.customer_id))
+                doc = changed.get(change.customer_id) or dict(
+                    records.existing(customers, change.customer_id)
+                )
+                changed[change.customer_id] = doc
                 doc[change.dimension] = change.new
                 pinned = [p for p in doc.get("pinned") or () if p != change.dimension]
                 if pin or (pin is None and change.dimension in (doc.get("pinned") or ())):
                     pinned.append(change.dimension)
                 doc["pinned"] = pinned
-                customers.put(doc)
             if change.new != change.old:
-                history.put(
+                stored.append(
                     history_doc(
                         change,
-                        id=history.new_id(),
+                        id=0,
                         at=at,
                         as_of=as_of,
                         manual=manual,
@@ -134,15 +139,21 @@ class StatusPart(FieldsPart):
                     )
                 )
                 if listened:
-                    self._emit(
-                        "status_changed",
-                        self._customer(doc),
-                        change.dimension,
-                        change.old,
-                        change.new,
-                        change.reason,
-                        manual,
-                    )
+                    events.append((doc, change))
+        customers.put_many(list(changed.values()))
+        for record, id in zip(stored, history.new_ids(len(stored)), strict=True):
+            record["id"] = id
+        history.add_many(stored)
+        for doc, change in events:
+            self._emit(
+                "status_changed",
+                self._customer(doc),
+                change.dimension,
+                change.old,
+                change.new,
+                change.reason,
+                manual,
+            )
 
     def set_status(
         self,

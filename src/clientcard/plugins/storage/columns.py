@@ -18,15 +18,15 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from clientcard.core.store import Doc, columns_of
+from clientcard.plugins.storage.memory import Undo, undo_all
 
-Undo = Callable[[], None]
 MAGIC = b"clientcard-columns 1\n"
 _HEADER_SIZE = struct.Struct("<Q")
 
@@ -65,7 +65,7 @@ class ColumnTable:
         """Record that document ``id`` is now ``doc`` (None: deleted); return the undo."""
         row = None if id > self.top else self._row_of().get(id)
         if row is None:
-            return self._append(id, doc) if doc is not None else _nothing
+            return self._append([doc]) if doc is not None else _nothing
         old = [self.data[name][row] for name in self.names]
         if doc is None:
             self.ids[row] = None
@@ -87,15 +87,20 @@ class ColumnTable:
 
         return undo
 
-    def _append(self, id: int, doc: Doc) -> Undo:
-        row = len(self.ids)
-        top = self.top
-        self.ids.append(id)
+    def add_many(self, docs: Sequence[Doc]) -> Undo:
+        """Record documents new to the table; return the undo."""
+        if any(doc["id"] <= self.top for doc in docs):
+            return undo_all([self.set(doc["id"], doc) for doc in docs])
+        return self._append(docs)
+
+    def _append(self, docs: Sequence[Doc]) -> Undo:
+        row, top = len(self.ids), self.top
+        self.ids.extend(doc["id"] for doc in docs)
         for name in self.names:
-            self.data[name].append(doc.get(name))
-        self.top = max(top, id)
+            self.data[name].extend(doc.get(name) for doc in docs)
+        self.top = max(top, max((doc["id"] for doc in docs), default=top))
         if self._rows is not None:
-            self._rows[id] = row
+            self._rows.update((doc["id"], row + at) for at, doc in enumerate(docs))
 
         def undo() -> None:
             del self.ids[row:]
@@ -103,7 +108,8 @@ class ColumnTable:
                 del self.data[name][row:]
             self.top = top
             if self._rows is not None:
-                self._rows.pop(id, None)
+                for doc in docs:
+                    self._rows.pop(doc["id"], None)
 
         return undo
 
@@ -157,18 +163,20 @@ def _encode_column(values: list[Any]) -> tuple[list[Any], array[int]]:
     codes: list[int] = []
     append = codes.append
     for value in values:
+        # 1, 1.0 and True are equal in Python but not the same JSON: key by type
+        key = value if value.__class__ is str else (value.__class__, value)
         try:
-            code = position.get(value)
+            code = position.get(key)
             if code is None:
-                code = position[value] = len(distinct)
+                code = position[key] = len(distinct)
                 distinct.append(value)
         except TypeError:
             found = by_object.get(id(value))
             if found is None:
-                key = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-                found = position.get(key)
+                dumped = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+                found = position.get(dumped)
                 if found is None:
-                    found = position[key] = len(distinct)
+                    found = position[dumped] = len(distinct)
                     distinct.append(value)
                 by_object[id(value)] = found
             code = found
@@ -227,8 +235,19 @@ def load(data: bytes, source: Path) -> tuple[dict[str, Any], dict[str, ColumnTab
             data_: dict[str, list[Any]] = {}
             for field, column in described["columns"].items():
                 distinct = column["values"]
-                data_[field] = list(map(distinct.__getitem__, arrayed(column["codes"])))
+                codes = arrayed(column["codes"])
+                if len(codes) != len(ids):
+                    return None
+                data_[field] = list(map(distinct.__getitem__, codes))
             tables[name] = ColumnTable(list(described["columns"]), ids, data_)
-    except (ValueError, KeyError, TypeError, IndexError, struct.error, orjson.JSONDecodeError):
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        AttributeError,
+        struct.error,
+        orjson.JSONDecodeError,
+    ):
         return None  # a damaged cache: the caller loads the documents instead
     return header, tables

@@ -53,12 +53,13 @@ class Journal:
             return None
         return st.st_ino, st.st_size
 
-    def read(self, offset: int) -> tuple[list[Record], int, bool]:
-        """Records from ``offset``, the end of the last good one, whether a torn line follows."""
+    def read(self, offset: int, until: int | None = None) -> tuple[list[Record], int, bool]:
+        """Records from ``offset`` (to byte ``until``), the end of the last good one,
+        whether a torn line follows."""
         try:
             with open(self.path, "rb") as handle:
                 handle.seek(offset)
-                data = handle.read()
+                data = handle.read() if until is None else handle.read(until - offset)
         except FileNotFoundError:
             return [], 0, False
         with gc_paused():

@@ -10,7 +10,7 @@ how a failed write leaves memory as it found it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,16 @@ from clientcard.core.memory import gc_paused
 from clientcard.core.store import Doc, TableSpec
 
 Undo = Callable[[], None]
+
+
+def undo_all(undos: list[Undo]) -> Undo:
+    """One undo for many changes: undoes them last first."""
+
+    def undo() -> None:
+        for one in reversed(undos):
+            one()
+
+    return undo
 
 
 class MemoryTable:
@@ -98,10 +108,15 @@ class MemoryTable:
 
         return undo
 
-    def allocate(self) -> tuple[int, Undo]:
+    def allocate(self, count: int = 1) -> tuple[int, Undo]:
+        """The first of ``count`` new ids, and what gives them back."""
         id = self.next_id
-        self.next_id += 1
+        self.next_id += count
         return id, lambda: setattr(self, "next_id", id)
+
+    def add_many(self, docs: Sequence[Doc]) -> Undo:
+        """Put documents that are new to the table; return what undoes it."""
+        return undo_all([self.set(doc["id"], doc) for doc in docs])
 
     def raise_next_id(self, at_least: int) -> Undo:
         previous = self.next_id
@@ -154,10 +169,39 @@ class TableKeys:
         id = self.forward[name].get(value)
         return [] if id is None else [id]
 
-    def allocate(self) -> tuple[int, Undo]:
+    def allocate(self, count: int = 1) -> tuple[int, Undo]:
+        """The first of ``count`` new ids, and what gives them back."""
         id = self.next_id
-        self.next_id += 1
+        self.next_id += count
         return id, lambda: setattr(self, "next_id", id)
+
+    def add_many(self, docs: Sequence[Doc]) -> Undo:
+        """Record documents new to the table (no earlier values of theirs to forget)."""
+        next_id = self.next_id
+        taken: list[tuple[str, Any, int | None]] = []
+        for name, forward in self.forward.items():
+            reverse = self._reverse.get(name)
+            for doc in docs:
+                value = doc.get(name)
+                if value is not None:
+                    taken.append((name, value, forward.get(value)))
+                    forward[value] = doc["id"]
+                    if reverse is not None:
+                        reverse[doc["id"]] = value
+        self.next_id = max(next_id, max((d["id"] for d in docs), default=0) + 1)
+
+        def undo() -> None:
+            for name, value, holder in reversed(taken):
+                if holder is None:
+                    del self.forward[name][value]
+                else:
+                    self.forward[name][value] = holder
+            for reverse in self._reverse.values():
+                for doc in docs:
+                    reverse.pop(doc["id"], None)
+            self.next_id = next_id
+
+        return undo
 
     def set(self, id: int, doc: Doc | None) -> Undo:
         """Record that document ``id`` is now ``doc`` (None: deleted); return the undo."""

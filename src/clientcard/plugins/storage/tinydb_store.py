@@ -43,7 +43,7 @@ from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, l
 from clientcard.plugins.storage.columns import ColumnTable
 from clientcard.plugins.storage.journal import Journal, Record, encode
 from clientcard.plugins.storage.lock import WorkspaceLock
-from clientcard.plugins.storage.memory import MemoryTable, TableKeys, Undo
+from clientcard.plugins.storage.memory import MemoryTable, TableKeys, Undo, undo_all
 
 META_TABLE = "_clientcard"
 #: compact when the journal exceeds this many bytes and ...
@@ -277,7 +277,7 @@ class TableView:
         self, names: Sequence[str], where: tuple[str, Collection[Any]] | None = None
     ) -> dict[str, list[Any]]:
         needed = set(names) | ({where[0]} if where else set())
-        if not self._group.loaded and needed <= set(self._spec.columns):
+        if self._spec.columns and not self._group.loaded and needed <= set(self._spec.columns):
             self._session.store.load_columns(self._group, self._session)
             cached = self._group.columns
             if cached is not None and not self._group.loaded:
@@ -286,7 +286,7 @@ class TableView:
         if where is None:
             return columns_of(table.ordered().values(), names)
         field, wanted = where
-        if field in self._spec.indexes:
+        if field in self._spec.indexes and None not in wanted:  # (indexes leave None out)
             ids = sorted({id for value in wanted for id in table.find(field, value)})
             return columns_of((table.docs[id] for id in ids), names)
         return columns_of((d for d in table.ordered().values() if d.get(field) in wanted), names)
@@ -303,9 +303,44 @@ class TableView:
         self._session.moved[self._name] = id + 1
         return id
 
+    def new_ids(self, count: int) -> range:
+        self._check_writable()
+        keys = self._keys()
+        first, undo = (keys or self._table()).allocate(count)
+        self._session.undo.append(undo)
+        self._session.moved[self._name] = first + count
+        return range(first, first + count)
+
     def put(self, doc: Doc) -> None:
         self._check_writable()
         self._change(int(doc["id"]), doc)
+
+    def put_many(self, docs: Sequence[Doc]) -> None:
+        self._put_all(docs, new=False)
+
+    def add_many(self, docs: Sequence[Doc]) -> None:
+        self._put_all(docs, new=True)
+
+    def _put_all(self, docs: Sequence[Doc], *, new: bool) -> None:
+        self._check_writable()
+        if not docs:
+            return
+        session, group, name = self._session, self._group, self._name
+        if new and self._spec.columns and not group.loaded:
+            # loaded now, the cache takes the documents in one go; loaded after,
+            # it would replay them one by one from the write's changes
+            session.store.load_columns(group, session)
+        for target in (self._keys() or self._table(), (group.columns or {}).get(name)):
+            if target is not None:
+                session.undo.append(
+                    target.add_many(docs)
+                    if new
+                    else undo_all([target.set(doc["id"], doc) for doc in docs])
+                )
+        session.ops.extend([name, doc["id"], doc] for doc in docs)
+        top = max(doc["id"] for doc in docs)
+        if top >= session.moved.get(name, 0):
+            session.moved[name] = top + 1
 
     def delete(self, id: int) -> None:
         self._check_writable()
@@ -349,6 +384,9 @@ class TinyDBStore(Store):
         self._journal_seq = 0
         self._journal_groups: set[str] = set()
         self._session: Session | None = None
+        #: where the journal ended before this process's last commit, and that commit:
+        #: compaction right after a big commit replays it from memory, not from the file
+        self._committed: tuple[int, Record] | None = None
 
     # -- keeping memory in step with the files ---------------------------------
 
@@ -404,9 +442,16 @@ class TinyDBStore(Store):
 
     def _replay(self, group: Group) -> None:
         """Replay the whole journal on a group just read from its files."""
-        records, _, _ = self.journal.read(0)
-        for record in records:
+        for record in self._journal_records():
             group.apply(record)
+
+    def _journal_records(self) -> list[Record]:
+        if self._committed is not None:
+            start, last = self._committed
+            records, end, _ = self.journal.read(0, until=start)
+            if end == start:
+                return [*records, last]
+        return self.journal.read(0)[0]
 
     def load(self, group: Group, session: Session | None = None) -> None:
         """Load a group whole; inside a write, with that write's changes so far."""
@@ -472,8 +517,11 @@ class TinyDBStore(Store):
             finally:
                 self._session = None
             # the change is durable now: compaction is upkeep and must not undo it
-            if committed:
-                self._maybe_compact()
+            try:
+                if committed:
+                    self._maybe_compact()
+            finally:
+                self._committed = None
 
     def _commit(self, session: Session) -> bool:
         """Append the session's changes to the journal; False when there were none."""
@@ -485,10 +533,13 @@ class TinyDBStore(Store):
         known += [g.columns_seq for g in self.groups.values() if g.columns is not None]
         seq = max(self._journal_seq, *known) + 1
         data = encode(seq, session.ops, session.moved)
+        start = self._journal_offset
         try:
-            self._journal_offset = self.journal.append(data, self._journal_offset)
+            self._journal_offset = self.journal.append(data, start)
         except OSError as exc:
             raise StoreError(f"cannot write {self.journal.path}: {exc.strerror}") from None
+        del data
+        self._committed = start, Record(seq, session.ops, dict(session.moved), self._journal_offset)
         if self._journal_fd is None:  # the append created the journal
             self._track_journal()
         self._journal_seq = seq
