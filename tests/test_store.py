@@ -460,10 +460,16 @@ def test_failed_compaction_does_not_undo_the_commit(
 
 # -- damaged files --------------------------------------------------------------------------------
 
+
+def line(seq: int, ops: list[list[Any]], next_ids: dict[str, int]) -> bytes:
+    """One journal record, as it sits in the file."""
+    return b"".join(encode(seq, ops, next_ids))
+
+
 TORN_TAILS = {
     "garbage without newline": b"\x00garbage",
-    "partial record": encode(99, [["customers", 99, {"id": 99, "name": "torn"}]], {})[:40],
-    "record without its newline": encode(
+    "partial record": line(99, [["customers", 99, {"id": 99, "name": "torn"}]], {})[:40],
+    "record without its newline": line(
         5, [["customers", 99, {"id": 99, "name": "torn"}]], {"customers": 100}
     )[:-1],
     "zeroed block": b"\x00" * 512,
@@ -521,7 +527,7 @@ def test_garbage_line_between_good_ones_is_an_error(
     add(open_store(), name="c2")  # the bad line was the last: a torn tail, cut off
     with journal.open("ab") as handle:
         handle.write(b"not a record\n")
-        handle.write(encode(9, [["customers", 9, {"id": 9}]], {}))
+        handle.write(line(9, [["customers", 9, {"id": 9}]], {}))
     with pytest.raises(StoreError, match=re.escape(str(journal))):
         docs(open_store())
 

@@ -413,6 +413,8 @@ class _Plan:
     def _recorded(self) -> Callable[[str], int | None]:
         """external_id → the id of the booking already recorded with it, or None."""
         table = self.session.table(BOOKING.table)
+        if not table.columns(())["id"]:
+            return lambda external_id: None  # the first import: nothing recorded yet
 
         def find(external_id: str) -> int | None:
             found = table.find("external_id", external_id)

@@ -95,9 +95,9 @@ class ColumnTable:
 
     def _append(self, docs: Sequence[Doc]) -> Undo:
         row, top = len(self.ids), self.top
-        self.ids.extend(doc["id"] for doc in docs)
+        self.ids.extend([doc["id"] for doc in docs])
         for name in self.names:
-            self.data[name].extend(doc.get(name) for doc in docs)
+            self.data[name].extend([doc.get(name) for doc in docs])
         self.top = max(top, max((doc["id"] for doc in docs), default=top))
         if self._rows is not None:
             self._rows.update((doc["id"], row + at) for at, doc in enumerate(docs))
@@ -144,6 +144,10 @@ def _nothing() -> None:
 # -- the file ---------------------------------------------------------------------------
 
 
+_TEXT = frozenset({str, type(None)})
+_WHOLE = frozenset({int, type(None)})
+
+
 def _codes(count: int) -> str:
     """The smallest array type code holding ``count`` distinct codes."""
     if count <= 1 << 8:
@@ -155,6 +159,13 @@ def _codes(count: int) -> str:
 
 def _encode_column(values: list[Any]) -> tuple[list[Any], array[int]]:
     """The distinct values and, per row, its value's position among them."""
+    kinds = set(map(type, values))
+    if kinds <= _TEXT or kinds <= _WHOLE:
+        # the usual case (dates, statuses, ids): no two values can be equal
+        # without being the same JSON, so a plain dict does it at C speed
+        seen: dict[Any, int] = {}
+        codes_ = [seen.setdefault(value, len(seen)) for value in values]
+        return list(seen), array(_codes(len(seen)), codes_)
     distinct: list[Any] = []
     position: dict[Any, int] = {}
     # unhashable values (amounts are {"amount", "currency"} objects) are keyed

@@ -34,9 +34,10 @@ class Record:
     end: int
 
 
-def encode(seq: int, ops: list[list[Any]], next_ids: dict[str, int]) -> bytes:
+def encode(seq: int, ops: list[list[Any]], next_ids: dict[str, int]) -> list[bytes]:
+    """A record's line, in pieces: joining a 300 MB body to its checksum would copy it."""
     body = orjson.dumps({"seq": seq, "ops": ops, "next": next_ids})
-    return body + b"\t" + format(zlib.crc32(body), "08x").encode() + b"\n"
+    return [body, b"\t" + format(zlib.crc32(body), "08x").encode() + b"\n"]
 
 
 class Journal:
@@ -94,7 +95,7 @@ class Journal:
         except (orjson.JSONDecodeError, KeyError, TypeError):
             return None
 
-    def append(self, data: bytes, expected_size: int) -> int:
+    def append(self, data: list[bytes], expected_size: int) -> int:
         """Append one encoded record durably; return the new size.
 
         ``expected_size`` is where the last good record ends: a torn tail left
@@ -106,10 +107,11 @@ class Journal:
             if os.fstat(fd).st_size != expected_size:
                 os.ftruncate(fd, expected_size)
             os.lseek(fd, expected_size, os.SEEK_SET)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for piece in data:
+                view = memoryview(piece)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
             os.fsync(fd)
         except BaseException:
             # leave no partial record behind an error we report
@@ -119,10 +121,10 @@ class Journal:
             os.close(fd)
         if created:
             fsync_dir(self.path.parent)
-        return expected_size + len(data)
+        return expected_size + sum(map(len, data))
 
     def reset(self, seq: int) -> int:
         """Replace the journal by one holding only a base record at ``seq``; return its size."""
-        base = encode(seq, [], {})
+        base = b"".join(encode(seq, [], {}))
         atomic_write(self.path, base)
         return len(base)

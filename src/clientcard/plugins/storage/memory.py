@@ -11,6 +11,7 @@ how a failed write leaves memory as it found it.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,22 @@ class MemoryTable:
 
     def add_many(self, docs: Sequence[Doc]) -> Undo:
         """Put documents that are new to the table; return what undoes it."""
-        return undo_all([self.set(doc["id"], doc) for doc in docs])
+        last = next(reversed(self.docs), 0) if self._in_order else None
+        if self._indexes or last is None or any(doc["id"] <= last for doc in docs):
+            return undo_all([self.set(doc["id"], doc) for doc in docs])
+        # new ids above every other and no index to keep: a plain bulk insert
+        next_id = self.next_id
+        self.docs.update((doc["id"], doc) for doc in docs)
+        self._in_order = all(a["id"] < b["id"] for a, b in pairwise(docs))
+        self.next_id = max(next_id, max((doc["id"] for doc in docs), default=0) + 1)
+
+        def undo() -> None:
+            for doc in docs:
+                self.docs.pop(doc["id"], None)
+            self._in_order = True
+            self.next_id = next_id
+
+        return undo
 
     def raise_next_id(self, at_least: int) -> Undo:
         previous = self.next_id
@@ -143,10 +159,19 @@ class MemoryTable:
 
     def unique_values(self) -> dict[str, dict[Hashable, int]]:
         """For each unique field, value → id: what :class:`TableKeys` is built from."""
-        return {
-            name: {value: min(ids) for value, ids in self.index(name).items()}
-            for name in self.spec.unique
-        }
+        out: dict[str, dict[Hashable, int]] = {}
+        for name in self.spec.unique:
+            index = self._indexes.get(name)
+            if index is not None:
+                out[name] = {value: min(ids) for value, ids in index.items()}
+                continue
+            # one pass, no index: a million bookings need not build a million sets
+            found = out[name] = {}
+            for id, doc in self.ordered().items():
+                value = doc.get(name)
+                if value is not None and value not in found:
+                    found[value] = id
+        return out
 
 
 class TableKeys:

@@ -96,8 +96,9 @@ class Group:
             self.seq = int(meta.get("seq", 0))
             self.file_identity = identity
             self.loaded = True
+            # the keys are found in the documents now; cached columns are kept
+            # (changes keep them current) so a compaction need not rebuild them
             self.keys = None
-            self.columns = None
 
     def write_snapshot(self, seq: int) -> None:
         data: dict[str, Any] = {name: t.snapshot() for name, t in self.tables.items()}
@@ -116,8 +117,10 @@ class Group:
         stamp = {"snapshot": self.content_identity(), "seq": seq}
         atomic_write(self.keys_path, orjson.dumps({**stamp, "tables": keys}))
         if self.column_names:
+            current = self.columns if self.columns_seq == seq else None
             cached = {
-                name: ColumnTable.of(names, self.tables[name].ordered().values())
+                name: (current or {}).get(name)
+                or ColumnTable.of(names, self.tables[name].ordered().values())
                 for name, names in self.column_names.items()
             }
             atomic_write(self.columns_path, column_file.dump(cached, stamp))
@@ -185,9 +188,23 @@ class Group:
     def apply(self, record: Record) -> None:
         """Replay one journal record on what is in memory of this group."""
         if self.loaded and record.seq > self.seq:
+            # runs of puts into one table go in together (a million-row import)
+            run: list[Doc] = []
+            into: MemoryTable | None = None
             for table_name, id, doc in record.ops:
-                if table_name in self.tables:
-                    self.tables[table_name].set(int(id), doc)
+                table = self.tables.get(table_name)
+                if table is None:
+                    continue
+                if table is not into or doc is None:
+                    if into is not None and run:
+                        into.add_many(run)
+                    run, into = [], table
+                if doc is None:
+                    table.set(int(id), None)
+                else:
+                    run.append(doc)
+            if into is not None and run:
+                into.add_many(run)
             for table_name, next_id in record.next_ids.items():
                 if table_name in self.tables:
                     table = self.tables[table_name]
