@@ -27,12 +27,13 @@ import io
 import re
 from collections.abc import Callable
 from contextlib import nullcontext
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from clientcard.core.activity import BOOKING, ActivityValues, new_doc
+from clientcard.core.activity import BOOKING, ActivityValues
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS
 from clientcard.core.errors import ClientcardError, ValidationError
@@ -168,8 +169,26 @@ def import_bookings(
     return report
 
 
-#: what a row with a bad date records (nothing: it only collects its problems)
-_NO_DATE = (None, None)
+#: optional columns holding one value each, checked by the bookings' field types
+OPTIONAL = ("status", "amount", "service", "staff")
+#: the order a row's problems are listed in (a stray cell first)
+_RANK = {name: at for at, name in enumerate(COLUMNS, start=1)}
+
+
+def _NOTHING_RECORDED(external_id: str) -> int | None:
+    return None
+
+
+class _Memo(dict[str, Any]):
+    """A cell's text → what it means, worked out once per distinct text."""
+
+    def __init__(self, convert: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, text: str) -> Any:
+        value = self[text] = self.convert(text)
+        return value
 
 
 class _Bad:
@@ -265,96 +284,97 @@ class _Plan:
         positions = self._header(header)
         reader = csv.reader(lines, delimiter=delimiter)
         try:
-            self._rows(reader, positions, len(header))
+            rows, numbers = self._read(reader, positions, len(header))
         except csv.Error as exc:
             raise ImportFileError(
                 f"{self.path}: line {reader.line_num + 1} cannot be read as CSV: {exc}"
             ) from None
+        self.rows = len(rows)
+        if rows:
+            self._check(list(zip(*rows, strict=True)), numbers, positions)
+        self.problems.sort(key=lambda p: (p.row, _RANK.get(p.column or "", 0)))
 
-    def _rows(self, reader: Any, positions: dict[str, int], width: int) -> None:
-        # The loop every row goes through: a million-row file spends its time
-        # here and in the csv module, so per row it does only dictionary
-        # look-ups; anything that depends on a cell's text alone is memoised.
-        problems = self.problems
-        bookings = self.bookings
-        Problem = RowProblem
-        Bad = _Bad
+    def _read(
+        self, reader: Any, positions: dict[str, int], width: int
+    ) -> tuple[list[list[str]], list[int]]:
+        """The data rows, each as wide as the header, and their row numbers."""
+        rows: list[list[str]] = []
+        numbers: list[int] = []
         customer_at = positions["customer"]
-        date_at = positions["date"]
-        resolve = self._resolver()
-        customers: dict[str, Any] = {}
-        when = self._when
-        dates: dict[str, Any] = {}
-        optional: list[tuple[str, int, Callable[[str], Any], dict[str, Any]]] = [
-            (name, positions[name], self._coercer(name), {})
-            for name in ("status", "amount", "service", "staff")
-            if name in positions
-        ]
-        external_at = positions.get("external_id")
-        now = utc_now().isoformat()
-        recorded = self._recorded()
-        seen: dict[str, int] = {}
         unnamed = len(positions) < width
-        rows = 0
         for number, cells in enumerate(reader, start=2):
             if len(cells) != width:
                 if not any(c.strip() for c in cells):
                     continue  # a blank line
                 if len(cells) < width:  # spreadsheets leave trailing empty cells out
                     cells += [""] * (width - len(cells))
-            raw = cells[customer_at]
-            if not raw.strip() and not any(c.strip() for c in cells):
+            elif not cells[customer_at].strip() and not any(c.strip() for c in cells):
                 continue  # a row of empty cells
-            rows += 1
             if unnamed or len(cells) > width:
                 self._stray_cells(number, cells, positions, width)
+                del cells[width:]
+            rows.append(cells)
+            numbers.append(number)
+        return rows, numbers
 
-            try:  # (a subscript is quicker than .get() when it nearly always hits)
-                customer = customers[raw]
-            except KeyError:
-                customer = customers[raw] = resolve(raw)
-            if customer.__class__ is Bad:
-                problems.append(Problem(number, "customer", raw, customer.reason))
+    def _check(
+        self, columns: list[tuple[str, ...]], numbers: list[int], positions: dict[str, int]
+    ) -> None:
+        # A column at a time: each distinct text of a cell goes through its field
+        # type once (a memo), and a column whose texts are all good is never
+        # looked at row by row.  A million rows cost a few passes at C speed.
+        values: dict[str, list[Any]] = {}
+        for name, convert in (
+            ("customer", self._resolver()),
+            ("date", self._when),
+            *((n, self._coercer(n)) for n in OPTIONAL if n in positions),
+        ):
+            memo = _Memo(convert)
+            raw = columns[positions[name]]
+            values[name] = list(map(memo.__getitem__, raw))
+            if any(v.__class__ is _Bad for v in memo.values()):
+                self.problems += [
+                    RowProblem(numbers[at], name, raw[at], value.reason)
+                    for at, value in enumerate(values[name])
+                    if value.__class__ is _Bad
+                ]
+        if "external_id" in positions:
+            values["external_id"] = self._external_ids(columns[positions["external_id"]], numbers)
+        if self.problems:
+            return  # nothing is written: no need for the bookings
+        # every document in one pass at C speed: a column per key (constants
+        # repeated), zipped into rows, each row zipped with the keys into a dict
+        dates, starts = zip(*values.pop("date"), strict=True)
+        given: dict[str, Any] = {
+            "customer_id": values.pop("customer"),
+            "date": dates,
+            "start": starts,
+            **values,
+        }
+        keys = ("id", "customer_id", *BOOKING.keys, "recorded_at")
+        constant = {"id": 0, "status": BOOKING.default_status, "recorded_at": utc_now().isoformat()}
+        columns_ = [given[k] if k in given else repeat(constant.get(k)) for k in keys]
+        self.bookings = list(
+            map(dict, map(zip, repeat(keys), zip(*columns_, strict=False)))
+        )  # repeat() columns never end
 
-            raw = cells[date_at]
-            try:
-                day = dates[raw]
-            except KeyError:
-                day = dates[raw] = when(raw)
-            if day.__class__ is Bad:
-                problems.append(Problem(number, "date", raw, day.reason))
-                day = _NO_DATE
-
-            row = {"customer_id": customer, "date": day[0], "start": day[1]}
-            for name, at, coerce, memo in optional:
-                raw = cells[at]
-                if not raw:
-                    continue
-                try:
-                    value = memo[raw]
-                except KeyError:
-                    value = memo[raw] = coerce(raw)
-                if value is None:
-                    continue
-                if value.__class__ is Bad:
-                    problems.append(Problem(number, name, raw, value.reason))
-                row[name] = value
-
-            if external_at is not None and (external_id := (raw := cells[external_at]).strip()):
-                if (
-                    external_id.isprintable()
-                    and external_id not in seen
-                    and recorded(external_id) is None
-                ):
-                    seen[external_id] = number
-                else:  # the rare case: the slower path says what is wrong
-                    external_id = self._external_id(number, raw, seen, recorded)
-                if external_id is not None:
-                    row["external_id"] = external_id
-
-            if not problems:  # once a row is bad, nothing is written: stop collecting
-                bookings.append(new_doc(BOOKING, row, id=0, customer_id=customer, now=now))
-        self.rows = rows
+    def _external_ids(self, raw: tuple[str, ...], numbers: list[int]) -> list[str | None]:
+        """The bookings' own ids: each new to the file and to the workspace."""
+        found: list[str | None] = [text.strip() or None for text in raw]
+        given = [text for text in found if text is not None]
+        recorded = self._recorded()
+        if (
+            len(set(given)) == len(given)
+            and all(map(str.isprintable, given))
+            and (recorded is _NOTHING_RECORDED or not any(map(recorded, given)))
+        ):
+            return found
+        # the rare case: the slower path says what is wrong, row by row
+        seen: dict[str, int] = {}
+        return [
+            None if text is None else self._external_id(number, text, seen, recorded)
+            for number, text in zip(numbers, found, strict=True)
+        ]
 
     def _stray_cells(
         self, number: int, cells: list[str], positions: dict[str, int], width: int
@@ -414,7 +434,7 @@ class _Plan:
         """external_id → the id of the booking already recorded with it, or None."""
         table = self.session.table(BOOKING.table)
         if not table.columns(())["id"]:
-            return lambda external_id: None  # the first import: nothing recorded yet
+            return _NOTHING_RECORDED  # the first import
 
         def find(external_id: str) -> int | None:
             found = table.find("external_id", external_id)
@@ -440,12 +460,17 @@ class _Plan:
 
     def _coercer(self, key: str) -> Callable[[str], Any]:
         values = self.values
+        # an empty cell is no value: the field's default (status: completed)
+        default = BOOKING.default_status if key == BOOKING.status_field else None
 
         def coerce(raw: str) -> Any:
+            if not raw:
+                return default
             try:
-                return values.coerce(BOOKING, {key: raw})[key]
+                found = values.coerce(BOOKING, {key: raw})[key]
             except ValidationError as exc:
                 return _Bad(f"expected {exc.expected}")
+            return default if found is None else found
 
         return coerce
 

@@ -80,8 +80,10 @@ class AtomicJSONStorage(Storage):
             raise StoreError(f"{self.path} does not hold TinyDB tables (an object of tables)")
         return parsed
 
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        atomic_write(self.path, orjson.dumps(data))
+    def write(self, data: dict[str, dict[Any, Any]]) -> None:
+        # document ids may be ints: written as the strings TinyDB expects, without
+        # building a second dict of a million string keys first
+        atomic_write(self.path, orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
 
     def close(self) -> None:
         pass

@@ -168,29 +168,25 @@ def _encode_column(values: list[Any]) -> tuple[list[Any], array[int]]:
         return list(seen), array(_codes(len(seen)), codes_)
     distinct: list[Any] = []
     position: dict[Any, int] = {}
-    # unhashable values (amounts are {"amount", "currency"} objects) are keyed
-    # by their JSON; the same object is usually shared by many rows
+    # objects and arrays (amounts are {"amount", "currency"}) are keyed by their
+    # JSON; rows usually share one object per distinct value, so remember by id
     by_object: dict[int, int] = {}
     codes: list[int] = []
     append = codes.append
     for value in values:
-        # 1, 1.0 and True are equal in Python but not the same JSON: key by type
-        key = value if value.__class__ is str else (value.__class__, value)
-        try:
-            code = position.get(key)
+        if value.__class__ is dict or value.__class__ is list:
+            code = by_object.get(id(value))
             if code is None:
-                code = position[key] = len(distinct)
-                distinct.append(value)
-        except TypeError:
-            found = by_object.get(id(value))
-            if found is None:
-                dumped = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-                found = position.get(dumped)
-                if found is None:
-                    found = position[dumped] = len(distinct)
+                key: Any = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+                code = by_object[id(value)] = position.setdefault(key, len(distinct))
+                if code == len(distinct):
                     distinct.append(value)
-                by_object[id(value)] = found
-            code = found
+        else:
+            # 1, 1.0 and True are equal in Python but not the same JSON: key by type
+            key = value if value.__class__ is str else (value.__class__, value)
+            code = position.setdefault(key, len(distinct))
+            if code == len(distinct):
+                distinct.append(value)
         append(code)
     return distinct, array(_codes(len(distinct)), codes)
 

@@ -109,12 +109,6 @@ class MemoryTable:
 
         return undo
 
-    def allocate(self, count: int = 1) -> tuple[int, Undo]:
-        """The first of ``count`` new ids, and what gives them back."""
-        id = self.next_id
-        self.next_id += count
-        return id, lambda: setattr(self, "next_id", id)
-
     def add_many(self, docs: Sequence[Doc]) -> Undo:
         """Put documents that are new to the table; return what undoes it."""
         last = next(reversed(self.docs), 0) if self._in_order else None
@@ -154,9 +148,6 @@ class MemoryTable:
             if value is not None:
                 index.setdefault(value, set()).add(doc["id"])
 
-    def snapshot(self) -> dict[str, Doc]:
-        return {str(id): doc for id, doc in self.ordered().items()}
-
     def unique_values(self) -> dict[str, dict[Hashable, int]]:
         """For each unique field, value → id: what :class:`TableKeys` is built from."""
         out: dict[str, dict[Hashable, int]] = {}
@@ -194,11 +185,10 @@ class TableKeys:
         id = self.forward[name].get(value)
         return [] if id is None else [id]
 
-    def allocate(self, count: int = 1) -> tuple[int, Undo]:
-        """The first of ``count`` new ids, and what gives them back."""
-        id = self.next_id
-        self.next_id += count
-        return id, lambda: setattr(self, "next_id", id)
+    def raise_next_id(self, at_least: int) -> Undo:
+        previous = self.next_id
+        self.next_id = max(previous, at_least)
+        return lambda: setattr(self, "next_id", previous)
 
     def add_many(self, docs: Sequence[Doc]) -> Undo:
         """Record documents new to the table (no earlier values of theirs to forget)."""

@@ -96,12 +96,11 @@ class Group:
             self.seq = int(meta.get("seq", 0))
             self.file_identity = identity
             self.loaded = True
-            # the keys are found in the documents now; cached columns are kept
-            # (changes keep them current) so a compaction need not rebuild them
-            self.keys = None
+            # keys and cached columns already in memory are kept: changes keep
+            # them current, and a compaction writes them without rebuilding them
 
     def write_snapshot(self, seq: int) -> None:
-        data: dict[str, Any] = {name: t.snapshot() for name, t in self.tables.items()}
+        data: dict[str, Any] = {name: t.ordered() for name, t in self.tables.items()}
         data[META_TABLE] = {
             "1": {"seq": seq, "next_ids": {n: t.next_id for n, t in self.tables.items()}}
         }
@@ -110,20 +109,33 @@ class Group:
         self.file_identity = self.current_identity()
         # every group, unique fields or not: its id counters let a write add
         # documents without loading the group
+        known = self.keys if self.keys_seq == seq else None
         keys = {
-            name: {"next_id": t.next_id, "unique": t.unique_values()}
+            name: {
+                "next_id": t.next_id,
+                "unique": known[name].forward if known else t.unique_values(),
+            }
             for name, t in self.tables.items()
         }
         stamp = {"snapshot": self.content_identity(), "seq": seq}
         atomic_write(self.keys_path, orjson.dumps({**stamp, "tables": keys}))
         if self.column_names:
-            current = self.columns if self.columns_seq == seq else None
-            cached = {
-                name: (current or {}).get(name)
+            cached = self.columns if self.columns_seq == seq else None
+            tables = {
+                name: (cached or {}).get(name)
                 or ColumnTable.of(names, self.tables[name].ordered().values())
                 for name, names in self.column_names.items()
             }
-            atomic_write(self.columns_path, column_file.dump(cached, stamp))
+            atomic_write(self.columns_path, column_file.dump(tables, stamp))
+        # what stays in memory matches the new files (what does not is dropped)
+        if self.keys is not None and self.keys_seq == seq:
+            self.keys_identity = self.file_identity
+        else:
+            self.keys = None
+        if self.columns is not None and self.columns_seq == seq:
+            self.columns_identity = self.file_identity
+        else:
+            self.columns = None
 
     def content_identity(self) -> tuple[int, int] | None:
         """Size and modification time: survives a copy that keeps times (cp -p, backups),
@@ -267,12 +279,20 @@ class TableView:
         self._session.store.load(self._group, self._session)
         return self._group.tables[self._name]
 
-    def _keys(self) -> TableKeys | None:
-        """The table's keys when they are all that is in memory, else None."""
-        if not self._group.loaded:
-            self._session.store.load_keys(self._group)
-        keys = self._group.keys
-        return None if keys is None or self._group.loaded else keys[self._name]
+    def _holders(self) -> list[MemoryTable | TableKeys | ColumnTable]:
+        """What holds this table in memory (its documents, keys, cached columns):
+        each must take every change."""
+        group = self._group
+        if not group.loaded:
+            self._session.store.load_keys(group)
+        found: list[MemoryTable | TableKeys | ColumnTable] = []
+        if group.loaded:
+            found.append(group.tables[self._name])
+        if group.keys is not None:
+            found.append(group.keys[self._name])
+        if group.columns is not None and self._name in group.columns:
+            found.append(group.columns[self._name])
+        return found
 
     def get(self, id: int) -> Doc | None:
         return self._table().docs.get(id)
@@ -285,9 +305,10 @@ class TableView:
 
     def find(self, index: str, value: Hashable) -> list[int]:
         if index in self._spec.unique:
-            keys = self._keys()
-            if keys is not None:
-                return keys.find(index, value)
+            if not self._group.loaded:
+                self._session.store.load_keys(self._group)
+            if self._group.keys is not None:
+                return self._group.keys[self._name].find(index, value)
         return self._table().find(index, value)
 
     def columns(
@@ -313,18 +334,14 @@ class TableView:
             raise RuntimeError("changes need a store.write() context")
 
     def new_id(self) -> int:
-        self._check_writable()
-        keys = self._keys()
-        id, undo = (keys or self._table()).allocate()
-        self._session.undo.append(undo)
-        self._session.moved[self._name] = id + 1
-        return id
+        return self.new_ids(1)[0]
 
     def new_ids(self, count: int) -> range:
         self._check_writable()
-        keys = self._keys()
-        first, undo = (keys or self._table()).allocate(count)
-        self._session.undo.append(undo)
+        counters = [h for h in self._holders() if not isinstance(h, ColumnTable)]
+        first = max(h.next_id for h in counters)
+        for holder in counters:
+            self._session.undo.append(holder.raise_next_id(first + count))
         self._session.moved[self._name] = first + count
         return range(first, first + count)
 
@@ -347,13 +364,12 @@ class TableView:
             # loaded now, the cache takes the documents in one go; loaded after,
             # it would replay them one by one from the write's changes
             session.store.load_columns(group, session)
-        for target in (self._keys() or self._table(), (group.columns or {}).get(name)):
-            if target is not None:
-                session.undo.append(
-                    target.add_many(docs)
-                    if new
-                    else undo_all([target.set(doc["id"], doc) for doc in docs])
-                )
+        for holder in self._holders():
+            session.undo.append(
+                holder.add_many(docs)
+                if new
+                else undo_all([holder.set(doc["id"], doc) for doc in docs])
+            )
         session.ops.extend([name, doc["id"], doc] for doc in docs)
         top = max(doc["id"] for doc in docs)
         if top >= session.moved.get(name, 0):
@@ -365,11 +381,8 @@ class TableView:
             self._change(id, None)
 
     def _change(self, id: int, doc: Doc | None) -> None:
-        keys = self._keys()
-        self._session.undo.append((keys or self._table()).set(id, doc))
-        cached = self._group.columns
-        if cached is not None and self._name in cached:
-            self._session.undo.append(cached[self._name].set(id, doc))
+        for holder in self._holders():
+            self._session.undo.append(holder.set(id, doc))
         self._session.ops.append([self._name, id, doc])
         if doc is not None and id >= self._session.moved.get(self._name, 0):
             self._session.moved[self._name] = id + 1
