@@ -291,7 +291,9 @@ class _Plan:
             ) from None
         self.rows = len(rows)
         if rows:
-            self._check(list(zip(*rows, strict=True)), numbers, positions)
+            columns = list(zip(*rows, strict=True))
+            del rows  # a million lists: free them for what comes next
+            self._check(columns, numbers, positions)
         self.problems.sort(key=lambda p: (p.row, _RANK.get(p.column or "", 0)))
 
     def _read(
@@ -354,9 +356,9 @@ class _Plan:
         keys = ("id", "customer_id", *BOOKING.keys, "recorded_at")
         constant = {"id": 0, "status": BOOKING.default_status, "recorded_at": utc_now().isoformat()}
         columns_ = [given[k] if k in given else repeat(constant.get(k)) for k in keys]
-        self.bookings = list(
-            map(dict, map(zip, repeat(keys), zip(*columns_, strict=False)))
-        )  # repeat() columns never end
+        rows = zip(*columns_, strict=False)  # (the repeat() columns never end)
+        self.bookings = list(map(dict, map(zip, repeat(keys), rows)))
+        columns.clear()  # the cells' texts: the documents hold what they meant
 
     def _external_ids(self, raw: tuple[str, ...], numbers: list[int]) -> list[str | None]:
         """The bookings' own ids: each new to the file and to the workspace."""

@@ -193,27 +193,30 @@ class TableKeys:
     def add_many(self, docs: Sequence[Doc]) -> Undo:
         """Record documents new to the table (no earlier values of theirs to forget)."""
         next_id = self.next_id
-        taken: list[tuple[str, Any, int | None]] = []
+        taken: dict[str, list[tuple[Any, int]]] = {}
+        replaced: list[tuple[str, Any, int]] = []
         for name, forward in self.forward.items():
+            pairs = taken[name] = [
+                (value, doc["id"]) for doc in docs if (value := doc.get(name)) is not None
+            ]
+            if not forward.keys().isdisjoint(value for value, _ in pairs):
+                # rare: a value another document holds (the caller checked it may)
+                replaced += [(name, v, forward[v]) for v, _ in pairs if v in forward]
+            forward.update(pairs)
             reverse = self._reverse.get(name)
-            for doc in docs:
-                value = doc.get(name)
-                if value is not None:
-                    taken.append((name, value, forward.get(value)))
-                    forward[value] = doc["id"]
-                    if reverse is not None:
-                        reverse[doc["id"]] = value
+            if reverse is not None:
+                reverse.update((id, value) for value, id in pairs)
         self.next_id = max(next_id, max((d["id"] for d in docs), default=0) + 1)
 
         def undo() -> None:
-            for name, value, holder in reversed(taken):
-                if holder is None:
-                    del self.forward[name][value]
-                else:
-                    self.forward[name][value] = holder
-            for reverse in self._reverse.values():
-                for doc in docs:
-                    reverse.pop(doc["id"], None)
+            for name, pairs in taken.items():
+                forward, reverse = self.forward[name], self._reverse.get(name)
+                for value, id in pairs:
+                    forward.pop(value, None)
+                    if reverse is not None:
+                        reverse.pop(id, None)
+            for name, value, holder in replaced:
+                self.forward[name][value] = holder
             self.next_id = next_id
 
         return undo
