@@ -25,9 +25,10 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -291,20 +292,27 @@ class _Plan:
             ) from None
         self.rows = len(rows)
         if rows:
-            columns = list(zip(*rows, strict=True))
+            columns = {at: list(map(itemgetter(at), rows)) for at in positions.values()}
             del rows  # a million lists: free them for what comes next
             self._check(columns, numbers, positions)
         self.problems.sort(key=lambda p: (p.row, _RANK.get(p.column or "", 0)))
 
     def _read(
         self, reader: Any, positions: dict[str, int], width: int
-    ) -> tuple[list[list[str]], list[int]]:
+    ) -> tuple[list[list[str]], Sequence[int]]:
         """The data rows, each as wide as the header, and their row numbers."""
-        rows: list[list[str]] = []
-        numbers: list[int] = []
+        read: list[list[str]] = list(reader)
         customer_at = positions["customer"]
         unnamed = len(positions) < width
-        for number, cells in enumerate(reader, start=2):
+        if (
+            not unnamed
+            and set(map(len, read)) <= {width}
+            and "" not in map(str.strip, map(itemgetter(customer_at), read))
+        ):
+            return read, range(2, len(read) + 2)  # the usual file: every row as it is
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        for number, cells in enumerate(read, start=2):
             if len(cells) != width:
                 if not any(c.strip() for c in cells):
                     continue  # a blank line
@@ -320,7 +328,7 @@ class _Plan:
         return rows, numbers
 
     def _check(
-        self, columns: list[tuple[str, ...]], numbers: list[int], positions: dict[str, int]
+        self, columns: dict[int, list[str]], numbers: Sequence[int], positions: dict[str, int]
     ) -> None:
         # A column at a time: each distinct text of a cell goes through its field
         # type once (a memo), and a column whose texts are all good is never
@@ -360,10 +368,13 @@ class _Plan:
         self.bookings = list(map(dict, map(zip, repeat(keys), rows)))
         columns.clear()  # the cells' texts: the documents hold what they meant
 
-    def _external_ids(self, raw: tuple[str, ...], numbers: list[int]) -> list[str | None]:
+    def _external_ids(self, raw: list[str], numbers: Sequence[int]) -> list[str | None]:
         """The bookings' own ids: each new to the file and to the workspace."""
-        found: list[str | None] = [text.strip() or None for text in raw]
-        given = [text for text in found if text is not None]
+        given = list(map(str.strip, raw))
+        found: list[str | None] = list(given)
+        if "" in given:
+            found = [text or None for text in given]
+            given = [text for text in given if text]
         recorded = self._recorded()
         if (
             len(set(given)) == len(given)
