@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from attrs import define
+from attrs import define, field
 
 from clientcard.core.errors import StoreError
 from clientcard.core.memory import gc_paused
@@ -32,11 +32,21 @@ class Record:
     #: next id per table, for the tables whose counter moved
     next_ids: dict[str, int]
     end: int
+    #: groups this commit wrote as whole snapshots (a big commit: see TinyDBStore)
+    snapshots: list[str] = field(factory=list)
 
 
-def encode(seq: int, ops: list[list[Any]], next_ids: dict[str, int]) -> list[bytes]:
+def encode(
+    seq: int,
+    ops: list[list[Any]],
+    next_ids: dict[str, int],
+    snapshots: list[str] | None = None,
+) -> list[bytes]:
     """A record's line, in pieces: joining a 300 MB body to its checksum would copy it."""
-    body = orjson.dumps({"seq": seq, "ops": ops, "next": next_ids})
+    data: dict[str, Any] = {"seq": seq, "ops": ops, "next": next_ids}
+    if snapshots:
+        data["snapshots"] = snapshots
+    body = orjson.dumps(data)
     return [body, b"\t" + format(zlib.crc32(body), "08x").encode() + b"\n"]
 
 
@@ -91,7 +101,13 @@ class Journal:
             return None
         try:
             data = orjson.loads(body)
-            return Record(seq=data["seq"], ops=data["ops"], next_ids=data["next"], end=end)
+            return Record(
+                seq=data["seq"],
+                ops=data["ops"],
+                next_ids=data["next"],
+                end=end,
+                snapshots=data.get("snapshots", []),
+            )
         except (orjson.JSONDecodeError, KeyError, TypeError):
             return None
 

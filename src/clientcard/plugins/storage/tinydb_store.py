@@ -39,7 +39,7 @@ from clientcard.core.hookspecs import hookimpl
 from clientcard.core.memory import gc_paused
 from clientcard.core.store import Doc, Store, TableSpec, columns_of
 from clientcard.plugins.storage import columns as column_file
-from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, loads
+from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, fsync_dir, loads
 from clientcard.plugins.storage.columns import ColumnTable
 from clientcard.plugins.storage.journal import Journal, Record, encode
 from clientcard.plugins.storage.lock import WorkspaceLock
@@ -50,6 +50,9 @@ META_TABLE = "_clientcard"
 MIN_COMPACT_BYTES = 1 << 20
 #: ... this fraction of the snapshots it would rewrite
 COMPACT_RATIO = 1 / 16
+#: a commit of at least this many changes that would be compacted at once is
+#: written as snapshots directly (see TinyDBStore._commit_snapshots)
+BIG_COMMIT_OPS = 10_000
 
 
 class Group:
@@ -85,13 +88,21 @@ class Group:
             return None
         return st.st_ino, st.st_size, st.st_mtime_ns
 
-    def load_snapshot(self) -> None:
+    def pending_path(self, seq: int) -> Path:
+        """Where a big commit writes this group's snapshot before installing it."""
+        return self.storage.path.with_name(f".{self.storage.path.name}.{seq}.pending")
+
+    def load_snapshot(self, pending_seq: int | None = None) -> None:
+        """Read the snapshot (or, for a big commit not yet installed, its pending file)."""
         with gc_paused():
             identity = self.current_identity()
-            data = self.storage.read() or {}
+            source = self.storage
+            if pending_seq is not None and self.pending_path(pending_seq).exists():
+                source = AtomicJSONStorage(self.pending_path(pending_seq))
+            data = source.read() or {}
             meta = data.pop(META_TABLE, {}).get("1", {})
             for name, table in self.tables.items():
-                table.load(data.get(name, {}), self.storage.path)
+                table.load(data.get(name, {}), source.path)
                 table.next_id = max(table.next_id, int(meta.get("next_ids", {}).get(name, 1)))
             self.seq = int(meta.get("seq", 0))
             self.file_identity = identity
@@ -99,12 +110,29 @@ class Group:
             # keys and cached columns already in memory are kept: changes keep
             # them current, and a compaction writes them without rebuilding them
 
-    def write_snapshot(self, seq: int) -> None:
+    def _snapshot(self, seq: int) -> dict[str, Any]:
         data: dict[str, Any] = {name: t.ordered() for name, t in self.tables.items()}
         data[META_TABLE] = {
             "1": {"seq": seq, "next_ids": {n: t.next_id for n, t in self.tables.items()}}
         }
-        self.storage.write(data)
+        return data
+
+    def write_snapshot(self, seq: int) -> None:
+        self.storage.write(self._snapshot(seq))
+        self._written(seq)
+
+    def write_pending(self, seq: int) -> None:
+        """Write the snapshot at ``seq`` beside the current one (a big commit)."""
+        AtomicJSONStorage(self.pending_path(seq)).write(self._snapshot(seq))
+
+    def install_pending(self, seq: int) -> None:
+        """Put the pending snapshot at ``seq`` in place of the current one."""
+        os.replace(self.pending_path(seq), self.storage.path)
+        fsync_dir(self.storage.path.parent)
+        self._written(seq)
+
+    def _written(self, seq: int) -> None:
+        """The snapshot at ``seq`` is in place: write the keys and columns beside it."""
         self.seq = seq
         self.file_identity = self.current_identity()
         # every group, unique fields or not: its id counters let a write add
@@ -199,6 +227,21 @@ class Group:
 
     def apply(self, record: Record) -> None:
         """Replay one journal record on what is in memory of this group."""
+        if self.name in record.snapshots:
+            # a big commit wrote this group whole: read that snapshot instead
+            if self.loaded and record.seq > self.seq:
+                self.load_snapshot(pending_seq=record.seq)
+                if self.seq < record.seq:
+                    raise StoreError(
+                        f"{self.storage.path} is older than the journal says it must be "
+                        f"(change {record.seq}) and its new version is missing; restore "
+                        "the data directory from a backup"
+                    )
+            if self.keys is not None and record.seq > self.keys_seq:
+                self.keys = None
+            if self.columns is not None and record.seq > self.columns_seq:
+                self.columns = None
+            return
         if self.loaded and record.seq > self.seq:
             # runs of puts into one table go in together (a million-row import)
             run: list[Doc] = []
@@ -469,6 +512,7 @@ class TinyDBStore(Store):
                 touched = self.group_of.get(table_name)
                 if touched is not None:  # else a table this version does not know
                     self._journal_groups.add(touched.name)
+            self._journal_groups.update(n for n in record.snapshots if n in self.groups)
 
     def _replay(self, group: Group) -> None:
         """Replay the whole journal on a group just read from its files."""
@@ -503,18 +547,19 @@ class TinyDBStore(Store):
             return
         if group.load_keys():
             self._replay(group)
-        else:
+        if group.keys is None:  # stale, or a big commit since (see Group.apply)
             self.load(group, self._session)
 
     def load_columns(self, group: Group, session: Session | None) -> None:
         """Have the cached columns of a group in memory (else the whole group)."""
         if group.loaded or group.columns is not None:
             return
-        if not group.load_columns():
+        if group.load_columns():
+            self._replay(group)
+        if group.columns is None:  # stale, or a big commit since (see Group.apply)
             self.load(group, session)
             return
-        self._replay(group)
-        if session is not None and group.columns is not None:
+        if session is not None:
             for table_name, id, doc in session.ops:
                 if table_name in group.columns:
                     session.undo.append(group.columns[table_name].set(int(id), doc))
@@ -562,6 +607,9 @@ class TinyDBStore(Store):
         known += [g.keys_seq for g in self.groups.values() if g.keys is not None]
         known += [g.columns_seq for g in self.groups.values() if g.columns is not None]
         seq = max(self._journal_seq, *known) + 1
+        if self._compacts_at_once(session):
+            self._commit_snapshots(session, seq)
+            return False
         data = encode(seq, session.ops, session.moved)
         start = self._journal_offset
         try:
@@ -584,10 +632,81 @@ class TinyDBStore(Store):
                 group.columns_seq = seq
         return True
 
+    def _threshold(self, names: set[str]) -> float:
+        """Journal bytes beyond which the snapshots of these groups are rewritten."""
+        snapshot_bytes = sum(self.groups[name].size() for name in names)
+        return max(MIN_COMPACT_BYTES, COMPACT_RATIO * snapshot_bytes)
+
+    def _touched(self, session: Session) -> set[str]:
+        tables = {op[0] for op in session.ops} | set(session.moved)
+        return {self.group_of[table].name for table in tables}
+
+    def _compacts_at_once(self, session: Session) -> bool:
+        """Whether this commit's journal line would be compacted away right after."""
+        ops = session.ops
+        if len(ops) < BIG_COMMIT_OPS:
+            return False
+        sample = ops[:: max(1, len(ops) // 64)]
+        estimate = len(orjson.dumps(sample)) * len(ops) / len(sample)
+        names = self._journal_groups | self._touched(session)
+        return self._journal_offset + estimate >= self._threshold(names)
+
+    def _commit_snapshots(self, session: Session, seq: int) -> None:
+        """Commit by writing whole snapshots: what a commit plus a compaction would do,
+        without first writing (and then re-reading) a huge journal line.
+
+        Every group the journal or the session touches is loaded and written
+        to a pending file beside its snapshot; a small journal record naming
+        them is the commit point; then each pending file replaces its
+        snapshot and the journal starts afresh.  A crash before the record
+        leaves only unused pending files; a crash after it leaves a record that
+        readers follow to the pending files (Group.apply) until a compaction
+        installs them.
+        """
+        names = sorted(self._journal_groups | self._touched(session))
+        groups = [self.groups[name] for name in names]
+        try:
+            for group in groups:
+                self.load(group, session)
+                group.write_pending(seq)
+            data = encode(seq, [], dict(session.moved), snapshots=names)
+            start = self._journal_offset
+            self._journal_offset = self.journal.append(data, start)
+        except OSError as exc:
+            raise StoreError(f"cannot write {self.dir}: {exc.strerror or exc}") from None
+        if self._journal_fd is None:
+            self._track_journal()
+        self._journal_seq = seq
+        self._journal_groups.update(names)
+        for group in groups:
+            group.seq = seq
+            if group.keys is not None:
+                group.keys_seq = seq
+            if group.columns is not None:
+                group.columns_seq = seq
+        # the change is durable now: installing the snapshots is upkeep
+        try:
+            for group in groups:
+                group.install_pending(seq)
+            self._restart_journal(seq)
+        except OSError as exc:
+            warnings.warn(
+                f"the change is saved, but installing its snapshots in {self.dir} failed "
+                f"({exc.strerror or exc}); a later change will finish it",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+
+    def _restart_journal(self, seq: int) -> None:
+        """Every change is in the snapshots: start a new journal, drop pending leftovers."""
+        self._journal_offset = self.journal.reset(seq)
+        self._track_journal()
+        self._journal_groups = set()
+        for leftover in self.dir.glob(".*.pending"):
+            leftover.unlink(missing_ok=True)
+
     def _maybe_compact(self) -> None:
-        groups = [self.groups[name] for name in sorted(self._journal_groups)]
-        snapshot_bytes = sum(g.size() for g in groups)
-        if self._journal_offset < max(MIN_COMPACT_BYTES, COMPACT_RATIO * snapshot_bytes):
+        if self._journal_offset < self._threshold(self._journal_groups):
             return
         try:
             self.compact()
@@ -612,9 +731,7 @@ class TinyDBStore(Store):
                 group = self.groups[name]
                 self.load(group)
                 group.write_snapshot(seq)
-            self._journal_offset = self.journal.reset(seq)
-            self._track_journal()
-            self._journal_groups = set()
+            self._restart_journal(seq)
 
     def close(self) -> None:
         self._untrack_journal()
