@@ -55,6 +55,32 @@ COMPACT_RATIO = 1 / 16
 BIG_COMMIT_OPS = 10_000
 
 
+def apply_ops(tables: dict[str, MemoryTable], ops: list[list[Any]]) -> list[Undo]:
+    """Apply journal operations to the tables they name; return what undoes them.
+
+    Runs of puts into one table go in together, so a million-row import is
+    replayed in bulk rather than one document (and one undo) at a time.
+    """
+    undo: list[Undo] = []
+    run: list[Doc] = []
+    into: MemoryTable | None = None
+    for table_name, id, doc in ops:
+        table = tables.get(table_name)
+        if table is None:
+            continue
+        if table is not into or doc is None:
+            if into is not None and run:
+                undo.append(into.add_many(run))
+            run, into = [], table
+        if doc is None:
+            undo.append(table.set(int(id), None))
+        else:
+            run.append(doc)
+    if into is not None and run:
+        undo.append(into.add_many(run))
+    return undo
+
+
 class Group:
     """The tables stored in one snapshot file, and how much of them is in memory.
 
@@ -243,23 +269,7 @@ class Group:
                 self.columns = None
             return
         if self.loaded and record.seq > self.seq:
-            # runs of puts into one table go in together (a million-row import)
-            run: list[Doc] = []
-            into: MemoryTable | None = None
-            for table_name, id, doc in record.ops:
-                table = self.tables.get(table_name)
-                if table is None:
-                    continue
-                if table is not into or doc is None:
-                    if into is not None and run:
-                        into.add_many(run)
-                    run, into = [], table
-                if doc is None:
-                    table.set(int(id), None)
-                else:
-                    run.append(doc)
-            if into is not None and run:
-                into.add_many(run)
+            apply_ops(self.tables, record.ops)
             for table_name, next_id in record.next_ids.items():
                 if table_name in self.tables:
                     table = self.tables[table_name]
@@ -534,9 +544,7 @@ class TinyDBStore(Store):
         group.load_snapshot()
         self._replay(group)
         if session is not None:
-            for table_name, id, doc in session.ops:
-                if table_name in group.tables:
-                    session.undo.append(group.tables[table_name].set(int(id), doc))
+            session.undo += apply_ops(group.tables, session.ops)
             for table_name, next_id in session.moved.items():
                 if table_name in group.tables:
                     session.undo.append(group.tables[table_name].raise_next_id(next_id))
