@@ -19,6 +19,7 @@ import struct
 import sys
 from array import array
 from collections.abc import Collection, Iterable, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,13 @@ class ColumnTable:
 
     def _append(self, docs: Sequence[Doc]) -> Undo:
         row, top = len(self.ids), self.top
-        self.ids.extend([doc["id"] for doc in docs])
+        self.ids.extend(map(itemgetter("id"), docs))
         for name in self.names:
-            self.data[name].extend([doc.get(name) for doc in docs])
+            try:  # documents usually hold every field: then a C-level pass
+                values = list(map(itemgetter(name), docs))
+            except KeyError:
+                values = [doc.get(name) for doc in docs]
+            self.data[name].extend(values)
         self.top = max(top, max((doc["id"] for doc in docs), default=top))
         if self._rows is not None:
             self._rows.update((doc["id"], row + at) for at, doc in enumerate(docs))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ class Record:
 
     seq: int
     #: ``[table, id, doc or None for a deletion]``
-    ops: list[list[Any]]
+    ops: Sequence[Sequence[Any]]
     #: next id per table, for the tables whose counter moved
     next_ids: dict[str, int]
     end: int
@@ -38,7 +39,7 @@ class Record:
 
 def encode(
     seq: int,
-    ops: list[list[Any]],
+    ops: Sequence[Sequence[Any]],
     next_ids: dict[str, int],
     snapshots: list[str] | None = None,
 ) -> list[bytes]:

@@ -28,7 +28,10 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +58,7 @@ COMPACT_RATIO = 1 / 16
 BIG_COMMIT_OPS = 10_000
 
 
-def apply_ops(tables: dict[str, MemoryTable], ops: list[list[Any]]) -> list[Undo]:
+def apply_ops(tables: dict[str, MemoryTable], ops: Sequence[Sequence[Any]]) -> list[Undo]:
     """Apply journal operations to the tables they name; return what undoes them.
 
     Runs of puts into one table go in together, so a million-row import is
@@ -147,9 +150,10 @@ class Group:
         self.storage.write(self._snapshot(seq))
         self._written(seq)
 
-    def write_pending(self, seq: int) -> None:
-        """Write the snapshot at ``seq`` beside the current one (a big commit)."""
-        AtomicJSONStorage(self.pending_path(seq)).write(self._snapshot(seq))
+    def pending(self, seq: int) -> tuple[Path, bytes]:
+        """The snapshot at ``seq`` and where a big commit writes it beside the current one."""
+        data = orjson.dumps(self._snapshot(seq), option=orjson.OPT_NON_STR_KEYS)
+        return self.pending_path(seq), data
 
     def install_pending(self, seq: int) -> None:
         """Put the pending snapshot at ``seq`` in place of the current one."""
@@ -298,7 +302,8 @@ class Session:
         self.store = store
         self.writable = writable
         self.undo: list[Undo] = []
-        self.ops: list[list[Any]] = []
+        #: (table, id, document or None) of every change, as the journal records them
+        self.ops: list[tuple[str, int, Doc | None]] = []
         self.moved: dict[str, int] = {}
 
     def table(self, name: str) -> TableView:
@@ -423,7 +428,7 @@ class TableView:
                 if new
                 else undo_all([holder.set(doc["id"], doc) for doc in docs])
             )
-        session.ops.extend([name, doc["id"], doc] for doc in docs)
+        session.ops += zip(repeat(name), map(itemgetter("id"), docs), docs)
         top = max(doc["id"] for doc in docs)
         if top >= session.moved.get(name, 0):
             session.moved[name] = top + 1
@@ -436,7 +441,7 @@ class TableView:
     def _change(self, id: int, doc: Doc | None) -> None:
         for holder in self._holders():
             self._session.undo.append(holder.set(id, doc))
-        self._session.ops.append([self._name, id, doc])
+        self._session.ops.append((self._name, id, doc))
         if doc is not None and id >= self._session.moved.get(self._name, 0):
             self._session.moved[self._name] = id + 1
 
@@ -676,7 +681,12 @@ class TinyDBStore(Store):
         try:
             for group in groups:
                 self.load(group, session)
-                group.write_pending(seq)
+            # writing a file lets go of the GIL: one thread writes each snapshot
+            # while this one encodes the next
+            with ThreadPoolExecutor(max_workers=1) as writer:
+                written = [writer.submit(atomic_write, *group.pending(seq)) for group in groups]
+            for done in written:
+                done.result()
             data = encode(seq, [], dict(session.moved), snapshots=names)
             start = self._journal_offset
             self._journal_offset = self.journal.append(data, start)
