@@ -8,8 +8,9 @@ complete lines, then checks the workspace: it opens, every acknowledged
 customer is there under its id with its name, ids are unique, at most the one
 customer being added when the kill landed is there unacknowledged, and the
 lock does not block the next writer.  Rounds rotate between plain journal
-appends, compaction after every commit and compaction every few kilobytes,
-so that kills land during appends, snapshot rewrites and journal resets.
+appends, compaction after every commit, compaction every few kilobytes and
+every commit written as snapshots (a big commit), so that kills land during
+appends, snapshot rewrites, pending snapshots and journal resets.
 """
 
 from __future__ import annotations
@@ -33,12 +34,18 @@ import tinydb
 
 from clientcard import Workspace
 
-ROUNDS = 25
+ROUNDS = 28
 SEED = 20240517
 MAX_DELAY = 0.3  # seconds between the child being ready and the kill
 
-#: (MIN_COMPACT_BYTES, COMPACT_RATIO) per kind of round; None keeps the defaults
-MODES: list[tuple[int, float] | None] = [None, (1, 0.0), (4096, 0.0)]
+#: (MIN_COMPACT_BYTES, COMPACT_RATIO, BIG_COMMIT_OPS) per kind of round; None keeps
+#: the defaults.  The last mode makes every commit a big one (written as snapshots).
+MODES: list[tuple[int, float, int] | None] = [
+    None,
+    (1, 0.0, 10_000),
+    (4096, 0.0, 10_000),
+    (1, 0.0, 1),
+]
 
 CHILD = textwrap.dedent(
     """
@@ -50,6 +57,7 @@ CHILD = textwrap.dedent(
     if os.environ.get("CC_TEST_MIN_COMPACT_BYTES"):
         tinydb_store.MIN_COMPACT_BYTES = int(os.environ["CC_TEST_MIN_COMPACT_BYTES"])
         tinydb_store.COMPACT_RATIO = float(os.environ["CC_TEST_COMPACT_RATIO"])
+        tinydb_store.BIG_COMMIT_OPS = int(os.environ["CC_TEST_BIG_COMMIT_OPS"])
 
     from clientcard import Workspace
 
@@ -176,6 +184,7 @@ def test_sigkilled_writer_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
         if mode is not None:
             env["CC_TEST_MIN_COMPACT_BYTES"] = str(mode[0])
             env["CC_TEST_COMPACT_RATIO"] = str(mode[1])
+            env["CC_TEST_BIG_COMMIT_OPS"] = str(mode[2])
         prefix = f"r{round}"
         acked, err = run_and_kill(script, ws_path, prefix, env, rng.uniform(0.0, MAX_DELAY))
         acked_by_mode[round % len(MODES)] += len(acked)
