@@ -132,6 +132,20 @@ def assert_lock_free(lock: Path) -> None:
         os.close(fd)
 
 
+def read_snapshot(path: Path) -> tuple[dict[int, str], int]:
+    """Customer names by id in one TinyDB file, and the journal seq it reflects."""
+    db = tinydb.TinyDB(path, access_mode="r")
+    try:
+        names = {}
+        for doc in db.table("customers").all():
+            assert doc["id"] == doc.doc_id
+            names[doc.doc_id] = doc["name"]
+        seq: int = db.table("_clientcard").get(doc_id=1)["seq"]  # type: ignore[index]
+    finally:
+        db.close()
+    return names, seq
+
+
 def files_on_their_own(data: Path) -> dict[int, str]:
     """Customer names by id as the snapshot and journal say, read without the store code.
 
@@ -142,14 +156,7 @@ def files_on_their_own(data: Path) -> dict[int, str]:
     seq = 0
     snapshot = data / "customers.json"
     if snapshot.exists():
-        db = tinydb.TinyDB(snapshot, access_mode="r")
-        try:
-            for doc in db.table("customers").all():
-                assert doc["id"] == doc.doc_id
-                names[doc.doc_id] = doc["name"]
-            seq = db.table("_clientcard").get(doc_id=1)["seq"]  # type: ignore[index]
-        finally:
-            db.close()
+        names, seq = read_snapshot(snapshot)
     raw = (data / "journal").read_bytes()
     seqs = []
     for line in raw.split(b"\n")[:-1]:
@@ -159,6 +166,12 @@ def files_on_their_own(data: Path) -> dict[int, str]:
         seqs.append(record["seq"])
         if record["seq"] <= seq:
             continue
+        if "customers" in record.get("snapshots", ()):
+            # a big commit: the customers as of this record are in its pending file
+            # until that file replaces the snapshot (and then in the snapshot)
+            pending = data / f".customers.json.{record['seq']}.pending"
+            names, seq = read_snapshot(pending if pending.exists() else snapshot)
+            assert seq == record["seq"], (seq, record["seq"])
         for table, id, doc in record["ops"]:
             if table == "customers":
                 assert doc is not None
