@@ -8,9 +8,18 @@ from typing import Any
 import click
 
 from clientcard.cli.context import pass_workspace
-from clientcard.cli.output import as_of_option, format_option, print_json, print_pairs, print_table
+from clientcard.cli.output import (
+    as_of_option,
+    format_option,
+    print_csv,
+    print_json,
+    print_pairs,
+    print_table,
+)
+from clientcard.cli.selection import selection_options, with_ids
 from clientcard.core.errors import ClientcardError
 from clientcard.core.model import Customer
+from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
 
 
@@ -102,20 +111,45 @@ def show(workspace: Workspace, id: int, fmt: str) -> None:
 
 
 @command.command("edit")
-@click.argument("id", type=int)
+@click.argument("ids", nargs=-1, type=int)
 @set_option
 @click.option(
     "--unset", "unset", multiple=True, metavar="KEY", help="Clear a field; repeat for more."
 )
+@selection_options
+@click.option("--dry-run", is_flag=True, help="Show how many would change; change nothing.")
 @pass_workspace()
 def edit(
-    workspace: Workspace, id: int, assignments: tuple[str, ...], unset: tuple[str, ...]
+    workspace: Workspace,
+    ids: tuple[int, ...],
+    assignments: tuple[str, ...],
+    unset: tuple[str, ...],
+    selection: Selection,
+    dry_run: bool,
 ) -> None:
-    """Change a customer's field values."""
+    """Change field values of customers: by ID, or every one the filters select.
+
+    One write: if any selected customer refuses a value, none is changed.
+    """
     if not assignments and not unset:
         raise ClientcardError("nothing to change: give --set KEY=VALUE or --unset KEY")
-    workspace.update_customer(id, parse_assignments(assignments), unset=unset)
-    click.echo(f"updated customer {id}")
+    one = len(ids) == 1 and selection.is_empty()
+    selection = _chosen(selection, ids, "edit")
+    if dry_run:
+        chosen = workspace.select(selection)
+        click.echo(f"would change up to {len(chosen)} customer(s): {_ids(chosen)}")
+        return
+    changed = workspace.update_customers(selection, parse_assignments(assignments), unset=unset)
+    click.echo(f"updated customer {ids[0]}" if one else f"updated {changed} customer(s)")
+
+
+def _chosen(selection: Selection, ids: tuple[int, ...], verb: str) -> Selection:
+    """IDs and filters together; refuse to act on everyone by accident."""
+    if not ids and selection.is_empty():
+        raise ClientcardError(
+            f"no customer selected: give IDs or filters (--status, --tag, --where ...) to {verb}"
+        )
+    return with_ids(selection, ids)
 
 
 def _row(customer: Customer) -> tuple[Any, ...]:
@@ -131,73 +165,96 @@ def _row(customer: Customer) -> tuple[Any, ...]:
 
 
 @command.command("list")
+@selection_options
+@click.option("--sort", metavar="FIELD[:desc]", help="Order by a field, e.g. joined_at:desc.")
 @click.option("--limit", type=click.IntRange(min=0), help="Show at most this many.")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
-@format_option("table", "json")
+@click.option("--count", "count_only", is_flag=True, help="Print how many match, nothing else.")
+@format_option("table", "json", "csv")
 @pass_workspace()
-def list_(workspace: Workspace, limit: int | None, offset: int, fmt: str) -> None:
-    """List customers (every one unless --limit is given)."""
-    if fmt == "json":
-        print_json(workspace.customers_json(limit=limit, offset=offset))
+def list_(
+    workspace: Workspace,
+    selection: Selection,
+    sort: str | None,
+    limit: int | None,
+    offset: int,
+    count_only: bool,
+    fmt: str,
+) -> None:
+    """List customers: every one, or those the filters select (docs/filters.md)."""
+    if count_only:
+        click.echo(len(workspace.select(selection)))
         return
-    customers = workspace.customers(limit=limit, offset=offset)
+    if fmt == "json":
+        print_json(workspace.customers_json(selection, sort=sort, limit=limit, offset=offset))
+        return
+    customers = workspace.customers(selection, sort=sort, limit=limit, offset=offset)
+    if fmt == "csv":
+        print_csv(workspace, customers)
+        return
     print_table(
         ("id", "name", "email", "phone", "joined", "status", "tags"), [_row(c) for c in customers]
     )
 
 
 @command.command("delete")
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=int)
+@selection_options
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="List who would be deleted; delete nothing.")
 @pass_workspace()
-def delete(workspace: Workspace, ids: tuple[int, ...], yes: bool) -> None:
-    """Delete customers by id."""
-    for id in ids:
-        workspace.get_customer(id)  # an unknown id is reported before asking
+def delete(
+    workspace: Workspace, ids: tuple[int, ...], selection: Selection, yes: bool, dry_run: bool
+) -> None:
+    """Delete customers by ID, or every one the filters select, with their activity."""
+    selection = _chosen(selection, ids, "delete")
+    chosen = workspace.select(selection)  # an unknown id is reported before asking
+    if dry_run:
+        click.echo(f"would delete {len(chosen)} customer(s): {_ids(chosen)}")
+        return
     if not yes:
-        click.confirm(f"Delete {len(set(ids))} customer(s)?", abort=True)
-    deleted = workspace.delete_customers(ids)
+        click.confirm(f"Delete {len(chosen)} customer(s)?", abort=True)
+    deleted = workspace.delete_selected(selection)
     click.echo(f"deleted {len(deleted)} customer(s)")
+
+
+def _ids(ids: list[int], most: int = 20) -> str:
+    shown = ", ".join(map(str, ids[:most]))
+    return shown + (f" ... and {len(ids) - most} more" if len(ids) > most else "")
 
 
 @command.command("status")
 @click.argument("args", nargs=-1, metavar="[STATUS] [ID]...")
 @click.option("--dimension", default="status", show_default=True, help="status or tier.")
-@click.option(
-    "--status",
-    "current",
-    multiple=True,
-    help="Select every customer whose current status (in --dimension) is this; repeat.",
-)
 @click.option("--unpin", is_flag=True, help="Hand the customers back to automation (no STATUS).")
 @click.option("--reason", default="set by hand", help="Why, kept in the history.")
+@selection_options
 @pass_workspace()
 def status(
     workspace: Workspace,
     args: tuple[str, ...],
     dimension: str,
-    current: tuple[str, ...],
     unpin: bool,
     reason: str,
+    selection: Selection,
 ) -> None:
     """Set STATUS on customers by hand and pin it, or --unpin them.
 
-    Customers are given by ID, or selected with --status (bulk change, e.g.
-    every lead to client: 'customers status client --status lead').  A pinned
-    status is never changed by classification.
+    Customers are given by ID, or selected by filters (bulk change, e.g. every
+    lead to client: 'customers status client --status lead').  A pinned status
+    is never changed by classification.
     """
     if not unpin and not args:
-        raise ClientcardError("give the STATUS to set (or --unpin), then IDs or --status S")
-    label, ids = (None, args) if unpin else (args[0], args[1:])
-    numbers = []
-    for id in ids:
+        raise ClientcardError("give the STATUS to set (or --unpin), then IDs or filters")
+    label, given = (None, args) if unpin else (args[0], args[1:])
+    ids = []
+    for id in given:
         if not id.isdigit():
             raise ClientcardError(f"{id!r} is not a customer id (a whole number)")
-        numbers.append(int(id))
-    if current:
-        numbers += workspace.ids_with_status(current, dimension=dimension)
+        ids.append(int(id))
+    numbers = workspace.select(_chosen(selection, tuple(ids), "change"))
     if not numbers:
-        raise ClientcardError("no customer selected: give IDs or --status S")
+        raise ClientcardError("no customer selected: none matches the filters; nothing changed")
     if label is None:
         changes = workspace.unpin(numbers, dimension=dimension)
         click.echo(f"unpinned {len(numbers)} customer(s); {len(changes)} status change(s)")

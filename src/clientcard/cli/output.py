@@ -67,3 +67,35 @@ def print_table(
 def print_pairs(pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -> None:
     """Write label/value pairs as a two-column table."""
     print_table(("field", "value"), pairs, title=title)
+
+
+def print_csv(workspace: Any, customers: Sequence[Any]) -> None:
+    """Customers as CSV on stdout: built-in fields, status, tier, tags, custom fields."""
+    import csv
+
+    schema = workspace.schema()
+    custom = [f for f in schema.defs.values() if not f.builtin]
+    writer = csv.writer(sys.stdout)
+    writer.writerow(
+        ["id", "name", "email", "phone", "external_id", "joined_at", "status", "tier", "tags"]
+        + [f.key for f in custom]
+    )
+    for c in customers:
+        fields = c.fields
+        writer.writerow(
+            [
+                c.id,
+                c.name,
+                c.email or "",
+                c.phone or "",
+                c.external_id or "",
+                c.joined_at.isoformat() if c.joined_at else "",
+                c.status or "",
+                c.tier or "",
+                ", ".join(c.tags),
+            ]
+            + [
+                "" if fields.get(f.key) is None else schema.render(f.key, fields[f.key])
+                for f in custom
+            ]
+        )

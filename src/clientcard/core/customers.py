@@ -17,6 +17,7 @@ from clientcard.core.store import Doc, Table, holder
 
 CUSTOMERS = "customers"
 FIELDS = "fields"
+SEGMENTS = "segments"
 
 
 def normalise_tags(tags: Iterable[str], *, row: int | None = None) -> list[str]:
@@ -109,6 +110,15 @@ def _set_values(
             doc["fields"].pop(key, None)
         else:
             doc["fields"][key] = coerced
+
+
+def check_required(schema: FieldSchema, doc: Doc, *, record: str | None = None) -> None:
+    """Refuse a record without a value for a required field."""
+    for field in schema.defs.values():
+        if field.required and _value(doc, field.key) in (None, ""):
+            raise ValidationError(
+                field.key, None, f"a value: {field.label} is required", record=record
+            )
 
 
 def _value(doc: Doc, key: str) -> Any:

@@ -40,7 +40,8 @@ class ValidationError(ClientcardError):
     """A value does not fit its field.
 
     ``field`` is the field key, ``value`` the rejected input and ``expected``
-    says what would have been accepted; ``row`` is set for bulk input.
+    says what would have been accepted; ``row`` is set for bulk input, and
+    ``record`` (such as ``"customer 7000"``) for a bulk change of stored records.
     """
 
     def __init__(
@@ -50,12 +51,14 @@ class ValidationError(ClientcardError):
         expected: str,
         *,
         row: int | None = None,
+        record: str | None = None,
     ) -> None:
         self.field = field
         self.value = value
         self.expected = expected
         self.row = row
-        where = f"row {row}: " if row is not None else ""
+        self.record = record
+        where = f"row {row}: " if row is not None else f"{record}: " if record else ""
         super().__init__(f"{where}{field}: {value!r} is not valid; expected {expected}")
 
 

@@ -34,7 +34,7 @@ from clientcard.core.config import (
     read_raw,
 )
 from clientcard.core.convert import converter, to_json
-from clientcard.core.customers import CUSTOMERS, FIELDS
+from clientcard.core.customers import CUSTOMERS, FIELDS, SEGMENTS
 from clientcard.core.errors import (
     ClientcardError,
     ConfigError,
@@ -44,6 +44,7 @@ from clientcard.core.errors import (
 from clientcard.core.fields import FieldContext
 from clientcard.core.model import Customer
 from clientcard.core.plugins import PluginHost
+from clientcard.core.selection import SearchTexts
 from clientcard.core.store import Doc, Store, TableSpec, WriteSession
 
 DATA_DIR = "data"
@@ -60,6 +61,8 @@ TABLES = (
     # activity apart too: recording a booking never rewrites a customer
     *(kind.spec() for kind in activity.KINDS.values()),
     TableSpec(HISTORY, indexes=("customer_id",), group="history"),
+    # saved segments are few and small: beside the field definitions
+    TableSpec(SEGMENTS, indexes=("key",), group="schema"),
 )
 #: Environment variable naming the workspace when ``--workspace`` is not given.
 WORKSPACE_ENV = "CLIENTCARD_WORKSPACE"
@@ -114,6 +117,8 @@ class WorkspaceBase:
     ) -> None:
         self.path = path
         self.config_path = path / CONFIG_NAME
+        #: folded search text per customer document (see core/selection.py)
+        self._texts = SearchTexts()
         #: problems found while opening in non-strict mode (for 'plugins' and 'config')
         self.problems: list[str] = []
         raw = read_raw(self.config_path)

@@ -10,22 +10,20 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from clientcard.core import activity
 from clientcard.core import customers as records
 from clientcard.core.classify import (
-    HISTORY,
     Transition,
 )
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS
 from clientcard.core.facts import Facts
 from clientcard.core.model import Customer
-from clientcard.core.store import find_docs
+from clientcard.core.store import Doc
 from clientcard.core.workspace_base import CUSTOMER_KEYS
-from clientcard.core.workspace_status import StatusPart
+from clientcard.core.workspace_selection import Selected, SelectionPart
 
 
-class CustomersPart(StatusPart):
+class CustomersPart(SelectionPart):
     # -- customers ---------------------------------------------------------------------
 
     def add_customer(
@@ -127,32 +125,55 @@ class CustomersPart(StatusPart):
             docs = (table.get(i) for i in sorted(ids or ()))
             return [self._customer(doc) for doc in docs if doc is not None]
 
-    def customers(self, *, limit: int | None = None, offset: int = 0) -> list[Customer]:
-        """Customers in id order; every one unless ``limit`` is given."""
-        with self.store.read() as session:
-            docs = list(session.table(CUSTOMERS))
-        end = None if limit is None else offset + limit
-        return [self._customer(doc) for doc in docs[offset:end]]
+    def customers(
+        self,
+        selection: Selected = None,
+        *,
+        sort: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Customer]:
+        """Customers a selection matches (every one when None), in id order unless ``sort``
+        says otherwise; every match unless ``limit`` is given."""
+        return [self._customer(doc) for doc in self._page(selection, sort, limit, offset)]
 
-    def customers_json(self, *, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
-        """Customers in id order as JSON objects (what :meth:`to_json` gives), built fast.
+    def _page(
+        self, selection: Selected, sort: str | None, limit: int | None, offset: int
+    ) -> list[Doc]:
+        with self.store.read() as session:
+            if selection is None and sort is None:
+                docs = list(session.table(CUSTOMERS))
+            else:
+                docs = self._selected_docs(session, selection, sort=sort)
+        end = None if limit is None else offset + limit
+        return docs[offset:end]
+
+    def customers_json(
+        self,
+        selection: Selected = None,
+        *,
+        sort: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """What :meth:`customers` gives, as JSON objects (what :meth:`to_json` gives), fast.
 
         The stored documents already have that shape, so listing 100,000 of
         them skips building :class:`Customer` objects; a document that does not
         have it (edited by hand) goes through the checked path and its error.
         """
-        with self.store.read() as session:
-            docs = list(session.table(CUSTOMERS))
-        end = None if limit is None else offset + limit
         out = []
-        for doc in docs[offset:end]:
+        for doc in self._page(selection, sort, limit, offset):
             if doc.keys() == CUSTOMER_KEYS:
                 out.append({**doc, "tags": list(doc["tags"]), "fields": dict(doc["fields"])})
             else:
                 out.append(self.to_json(self._customer(doc)))
         return out
 
-    def count_customers(self) -> int:
+    def count_customers(self, selection: Selected = None) -> int:
+        """How many customers a selection matches (all of them when None)."""
+        if selection is not None:
+            return len(self.select(selection))
         with self.store.read() as session:
             return len(session.table(CUSTOMERS))
 
@@ -185,19 +206,5 @@ class CustomersPart(StatusPart):
 
         Returns them as they were.
         """
-        deleted: list[Customer] = []
         with self._write() as session:
-            table = session.table(CUSTOMERS)
-            for id in dict.fromkeys(ids):
-                customer = self._customer(records.existing(table, id))
-                table.delete(id)
-                deleted.append(customer)
-                self._emit("customer_deleted", customer)
-            # nothing may point at a customer that is gone
-            owned = [kind.table for kind in activity.KINDS.values()] + [HISTORY]
-            for name in owned:
-                kept = session.table(name)
-                for customer in deleted:
-                    for doc in find_docs(kept, "customer_id", customer.id):
-                        kept.delete(doc["id"])
-        return deleted
+            return self._delete(session, ids)

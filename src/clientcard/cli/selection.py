@@ -1,0 +1,73 @@
+"""The selection options every command that acts on many customers shares.
+
+``customers list``, ``customers edit``, ``customers delete``, ``customers
+status``, ``tags add``/``remove`` and ``segments save`` take the same filters
+(docs/filters.md), so a selection that lists the right customers is the one a
+bulk action changes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+import click
+
+from clientcard.core.selection import Selection
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+#: (option, Selection attribute, click keyword arguments)
+OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    ("--search", "search", {"metavar": "TEXT", "help": "Words in name, e-mail, phone, ids."}),
+    ("--status", "statuses", {"multiple": True, "help": "Status is this; repeat for any of."}),
+    ("--tier", "tiers", {"multiple": True, "help": "Tier is this; repeat for any of."}),
+    ("--tag", "tags", {"multiple": True, "help": "Has this tag; repeat: has all of them."}),
+    ("--any-tag", "any_tag", {"is_flag": True, "help": "With --tag: has any of them."}),
+    ("--joined-from", "joined_from", {"type": _DAY, "help": "Joined on or after (YYYY-MM-DD)."}),
+    ("--joined-to", "joined_to", {"type": _DAY, "help": "Joined on or before (YYYY-MM-DD)."}),
+    ("--email", "email", {"help": "E-mail address (normalised)."}),
+    ("--phone", "phone", {"help": "Phone number (normalised with workspace.region)."}),
+    ("--where", "where", {"metavar": "EXPR", "help": 'E.g. "city = Roma and visits >= 3".'}),
+    (
+        "--last-booking-before",
+        "last_booking_before",
+        {"type": _DAY, "help": "Last completed booking before this day."},
+    ),
+    (
+        "--last-booking-after",
+        "last_booking_after",
+        {"type": _DAY, "help": "Last completed booking after this day."},
+    ),
+    ("--upcoming-booking", "upcoming_booking", {"is_flag": True, "help": "Has one booked."}),
+    ("--overdue-payment", "overdue_payment", {"is_flag": True, "help": "Owes an overdue payment."}),
+    ("--viewed-campaign", "viewed_campaign", {"metavar": "NAME", "help": "Viewed this campaign."}),
+    ("--clicked-campaign", "clicked_campaign", {"metavar": "NAME", "help": "Clicked in it."}),
+    ("--segment", "segment", {"metavar": "NAME", "help": "A saved segment's filters."}),
+]
+
+
+def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the filter options; the command receives them as one ``selection``."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values: dict[str, Any] = {}
+        for _, name, _ in OPTIONS:
+            value = kwargs.pop(name)
+            if isinstance(value, datetime):
+                value = value.date()
+            values[name] = value
+        return command(*args, selection=Selection(**values), **kwargs)
+
+    for option, name, settings in reversed(OPTIONS):
+        wrapper = click.option(option, name, **settings)(wrapper)
+    return wrapper
+
+
+def with_ids(selection: Selection, ids: tuple[int, ...]) -> Selection:
+    """The selection limited to the ids given on the command line (if any)."""
+    return attrs.evolve(selection, ids=ids) if ids else selection

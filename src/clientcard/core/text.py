@@ -1,0 +1,57 @@
+"""Text as search compares it: forgiving of case, accents, width and script variants.
+
+A business types "jose" and expects "José"; "MULLER" should find "Müller";
+full-width letters from a Japanese keyboard are plain ones; and Persian text is
+typed with Arabic or Persian keyboards, whose yeh and kaf differ,
+with or without diacritics and zero-width non-joiners.  :func:`fold` maps all
+of these to one form; searching compares folded texts.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+#: Arabic letters a Persian text may be typed with, and the Persian letter each stands for
+_VARIANTS = str.maketrans(
+    {
+        "\u064a": "\u06cc",  # arabic yeh -> farsi yeh
+        "\u0649": "\u06cc",  # alef maksura -> farsi yeh
+        "\u0626": "\u06cc",  # yeh with hamza above -> farsi yeh
+        "\u0643": "\u06a9",  # arabic kaf -> keheh
+        "\u0629": "\u0647",  # teh marbuta -> heh
+        "\u06c0": "\u0647",  # heh with yeh above -> heh
+        "\u0623": "\u0627",  # alef with hamza above -> alef
+        "\u0625": "\u0627",  # alef with hamza below -> alef
+        "\u0622": "\u0627",  # alef with madda above -> alef
+        "\u0671": "\u0627",  # alef wasla -> alef
+        "\u0624": "\u0648",  # waw with hamza above -> waw
+        "\u0640": None,  # tatweel (a stretch, not a letter)
+        "\u200c": None,  # zero-width non-joiner
+        "\u200d": None,  # zero-width joiner
+        "\u200e": None,  # left-to-right mark
+        "\u200f": None,  # right-to-left mark
+        # Persian and Arabic-Indic digits are digits
+        **{chr(0x06F0 + n): str(n) for n in range(10)},
+        **{chr(0x0660 + n): str(n) for n in range(10)},
+    }
+)
+
+
+def fold(text: str) -> str:
+    """``text`` as search compares it: width-, case- and accent-free, one Persian spelling.
+
+    >>> fold("José MÜLLER") == fold("jose muller")
+    True
+    >>> fold("\u0639\u0644\u064a") == fold("\u0639\u0644\u06cc")  # Ali, two spellings
+    True
+    """
+    # NFKC first: full-width letters and ligatures become plain ones
+    text = unicodedata.normalize("NFKC", text).translate(_VARIANTS).casefold()
+    if text.isascii():
+        return " ".join(text.split())
+    # then decompose and drop combining marks: accents, Arabic harakat
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # a Persian letter may decompose too (alef with madda is alef plus madda):
+    # compose what is left
+    return " ".join(unicodedata.normalize("NFC", bare).translate(_VARIANTS).split())

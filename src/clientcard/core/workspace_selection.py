@@ -1,0 +1,330 @@
+"""Selections: find customers by filters, act on many at once, saved segments.
+
+One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
+docstring says what every operation guarantees.  Each bulk action selects
+and changes inside one write: it is atomic, and it acts on exactly the
+customers the selection matched at that moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from clientcard.core import activity
+from clientcard.core import customers as records
+from clientcard.core.classify import HISTORY
+from clientcard.core.clock import utc_now
+from clientcard.core.customers import CUSTOMERS, SEGMENTS
+from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
+from clientcard.core.facts import FIELDS, Activity
+from clientcard.core.model import Customer
+from clientcard.core.selection import (
+    Selection,
+    parse_sort,
+    predicates,
+    run,
+    sort_key,
+    tag_key,
+)
+from clientcard.core.store import Doc, find_docs
+from clientcard.core.text import fold
+from clientcard.core.workspace_status import StatusPart
+
+Selected = Selection | Iterable[int] | None
+
+
+class SelectionPart(StatusPart):
+    # -- selecting ---------------------------------------------------------------------
+
+    def _selection(self, session: Any, selected: Selected) -> Selection:
+        """A selection from what a caller gave (a Selection, ids, or None), segment merged."""
+        if selected is None:
+            return Selection()
+        if not isinstance(selected, Selection):
+            return Selection(ids=tuple(dict.fromkeys(selected)))
+        if selected.segment is None:
+            return selected
+        saved = self._segment_doc(session, selected.segment)
+        own = Selection.from_json({**selected.to_json(), "segment": None})
+        return own.merged(Selection.from_json(saved["selection"]))
+
+    def _selected_docs(
+        self,
+        session: Any,
+        selected: Selected,
+        *,
+        sort: str | None = None,
+    ) -> list[Doc]:
+        selection = self._selection(session, selected)
+        table = session.table(CUSTOMERS)
+        if selection.ids:
+            docs = [records.existing(table, id) for id in selection.ids]
+        else:
+            docs = list(table)
+        schema = self._schema(session)
+        checks = predicates(
+            selection, schema, self._texts, cache(lambda: self._activity_summary(session))
+        )
+        found = run(docs, checks)
+        order = parse_sort(sort)
+        if order is not None:
+            key, descending = order
+            value = sort_key(key, schema)
+            if descending:  # empty values stay last
+                found.sort(key=lambda d: value(d)[1:], reverse=True)
+                found.sort(key=lambda d: value(d)[0])
+            else:
+                found.sort(key=value)
+        return found
+
+    def _activity_summary(self, session: Any) -> dict[str, Any]:
+        """What the activity filters ask of every customer, from the column cache."""
+        columns = {
+            arg: session.table(kind.table).columns(FIELDS[arg])
+            for arg, kind in (
+                ("bookings", activity.BOOKING),
+                ("payments", activity.PAYMENT),
+            )
+        }
+        shared = Activity(
+            columns,
+            self._today(),
+            currency=self.field_context.currency,
+            timezone=self.field_context.timezone,
+        )
+        campaigns: dict[tuple[str, str], set[int]] = {}
+        events = session.table(activity.MARKETING.table).columns(FIELDS["marketing"])
+        for customer, campaign, event in zip(
+            events["customer_id"], events["campaign"], events["event"], strict=True
+        ):
+            if campaign:
+                campaigns.setdefault((event, fold(campaign)), set()).add(customer)
+            # clicking a campaign's link means it was viewed
+            if campaign and event == "clicked":
+                campaigns.setdefault(("viewed", fold(campaign)), set()).add(customer)
+        overdue = {
+            customer: found[2]
+            for customer, found in shared.payments.items()
+            if found[2] > Decimal(0)
+        }
+        return {
+            "completed_dates": shared.completed_dates,
+            "next_booking": shared.next_booking,
+            "overdue": overdue,
+            "campaigns": campaigns,
+        }
+
+    def select(
+        self,
+        selection: Selected = None,
+        *,
+        sort: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[int]:
+        """Ids of the customers a selection matches (all when None), sorted as asked.
+
+        ``selection`` is a :class:`~clientcard.core.selection.Selection` or ids;
+        ``sort`` is a field key, with ``:desc`` to reverse (``"joined_at:desc"``).
+        """
+        with self.store.read() as session:
+            docs = self._selected_docs(session, selection, sort=sort)
+        end = None if limit is None else offset + limit
+        return [doc["id"] for doc in docs[offset:end]]
+
+    # -- tags --------------------------------------------------------------------------
+
+    def tags(self) -> list[tuple[str, int]]:
+        """Every tag in use and how many customers have it, most used first."""
+        counts: dict[str, list[Any]] = {}
+        with self.store.read() as session:
+            for doc in session.table(CUSTOMERS):
+                for tag in doc.get("tags") or ():
+                    entry = counts.setdefault(tag_key(tag), [tag, 0])
+                    entry[1] += 1
+        return sorted(((t, n) for t, n in counts.values()), key=lambda e: (-e[1], fold(e[0])))
+
+    @staticmethod
+    def _spellings(docs: Iterable[Doc]) -> dict[str, str]:
+        """Each tag's spelling as first used (by the customer with the lowest id)."""
+        found: dict[str, str] = {}
+        for doc in docs:
+            for tag in doc.get("tags") or ():
+                found.setdefault(tag_key(tag), tag)
+        return found
+
+    def add_tags(self, tags: Iterable[str], selection: Selected) -> int:
+        """Add tags to the selected customers; returns how many changed.
+
+        A tag already in use keeps the spelling it was first used with
+        ("VIP" added where "vip" exists adds "vip").
+        """
+        given = records.normalise_tags(tags)
+        if not given:
+            raise ValidationError("tags", list(tags), "at least one tag")
+        return self._retag(
+            selection,
+            lambda have, known: [
+                *have,
+                *(known.get(tag_key(t), t) for t in given),
+            ],
+        )
+
+    def remove_tags(self, tags: Iterable[str], selection: Selected) -> int:
+        """Remove tags (compared case- and space-insensitively); returns how many changed."""
+        gone = {tag_key(t) for t in tags}
+        return self._retag(
+            selection, lambda have, known: [t for t in have if tag_key(t) not in gone]
+        )
+
+    def rename_tag(self, old: str, new: str) -> int:
+        """Rename a tag on every customer that has it; returns how many changed."""
+        (clean,) = records.normalise_tags([new]) or [""]
+        if not clean:
+            raise ValidationError("tag", new, "a tag name")
+        old_key = tag_key(old)
+        return self._retag(
+            None,
+            lambda have, known: [clean if tag_key(t) == old_key else t for t in have],
+            only_if=old_key,
+        )
+
+    def _retag(self, selection: Selected, change: Any, *, only_if: str | None = None) -> int:
+        changed: list[Doc] = []
+        events: list[tuple[Doc, Doc]] = []
+        with self._write() as session:
+            table = session.table(CUSTOMERS)
+            known = self._spellings(table)
+            now = utc_now().isoformat()
+            for doc in self._selected_docs(session, selection):
+                have = list(doc.get("tags") or ())
+                if only_if is not None and only_if not in {tag_key(t) for t in have}:
+                    continue
+                tags = records.normalise_tags(change(have, known))
+                if tags != have:
+                    after = {**doc, "tags": tags, "updated_at": now}
+                    changed.append(after)
+                    events.append((doc, after))
+            table.put_many(changed)
+            for before, after in events:
+                self._emit("customer_updated", self._customer(before), self._customer(after))
+        return len(changed)
+
+    # -- bulk changes ------------------------------------------------------------------
+
+    def update_customers(
+        self,
+        selection: Selected,
+        values: Mapping[str, Any] | None = None,
+        *,
+        unset: Iterable[str] = (),
+    ) -> int:
+        """Set and clear values on every selected customer, all or none; returns how many
+        changed.  A value one customer refuses is an error naming that customer."""
+        unset = list(unset)
+        changed: list[tuple[Doc, Doc]] = []
+        with self._write() as session:
+            schema = self._schema(session)
+            table = session.table(CUSTOMERS)
+            now = utc_now()
+            #: external ids this change gives, by customer: unique among them too
+            given: dict[str, int] = {}
+            for doc in self._selected_docs(session, selection):
+                record = f"customer {doc['id']}"
+                try:
+                    after = records.changed_doc(schema, doc, values or {}, unset, now=now)
+                    records.check_required(schema, after, record=record)
+                except ValidationError as exc:
+                    if exc.record is not None:
+                        raise
+                    raise ValidationError(
+                        exc.field, exc.value, exc.expected, record=record
+                    ) from None
+                if after == doc:
+                    continue
+                external_id = after.get("external_id")
+                if external_id is not None and external_id != doc.get("external_id"):
+                    other = given.setdefault(external_id, doc["id"])
+                    if other != doc["id"]:
+                        raise DuplicateError(
+                            f"{record}: external_id {external_id!r} would also go to customer "
+                            f"{other}; external ids must be unique"
+                        )
+                    records.check_unique(table, after)
+                changed.append((doc, after))
+            table.put_many([after for _, after in changed])
+            for before, after in changed:
+                self._emit("customer_updated", self._customer(before), self._customer(after))
+        return len(changed)
+
+    def delete_selected(self, selection: Selected) -> list[Customer]:
+        """Delete every selected customer (with activity and history), in one write."""
+        with self._write() as session:
+            ids = [doc["id"] for doc in self._selected_docs(session, selection)]
+            return self._delete(session, ids)
+
+    def _delete(self, session: Any, ids: Iterable[int]) -> list[Customer]:
+        deleted: list[Customer] = []
+        table = session.table(CUSTOMERS)
+        for id in dict.fromkeys(ids):
+            customer = self._customer(records.existing(table, id))
+            table.delete(id)
+            deleted.append(customer)
+            self._emit("customer_deleted", customer)
+        # nothing may point at a customer that is gone
+        owned = [kind.table for kind in activity.KINDS.values()] + [HISTORY]
+        for name in owned:
+            kept = session.table(name)
+            for customer in deleted:
+                for doc in find_docs(kept, "customer_id", customer.id):
+                    kept.delete(doc["id"])
+        return deleted
+
+    # -- segments ----------------------------------------------------------------------
+
+    def _segment_doc(self, session: Any, name: str) -> Doc:
+        found = find_docs(session.table(SEGMENTS), "key", fold(name))
+        if not found:
+            names = ", ".join(d["name"] for d in session.table(SEGMENTS)) or "none saved yet"
+            raise NotFoundError(f"no segment named {name!r} (segments: {names})")
+        return found[0]
+
+    def save_segment(self, name: str, selection: Selection, *, replace: bool = False) -> None:
+        """Save filters under a name; ``--segment NAME`` applies them, evaluated afresh."""
+        name = " ".join(name.split())
+        if not name:
+            raise ValidationError("segment", name, "a name")
+        if selection.ids:
+            raise ValidationError(
+                "segment", list(selection.ids), "filters, not ids (a segment is re-evaluated)"
+            )
+        with self._write() as session:
+            table = session.table(SEGMENTS)
+            # checks that every filter (a --where expression, a nested segment) is sound
+            self._selected_docs(session, selection)
+            existing = find_docs(table, "key", fold(name))
+            if existing and not replace:
+                raise DuplicateError(f"a segment named {name!r} exists; use --replace")
+            id = existing[0]["id"] if existing else table.new_id()
+            stored = selection if selection.segment is None else self._selection(session, selection)
+            table.put({"id": id, "key": fold(name), "name": name, "selection": stored.to_json()})
+
+    def segments(self) -> list[dict[str, Any]]:
+        """Saved segments: ``{"name", "selection"}`` each, by name."""
+        with self.store.read() as session:
+            docs = [
+                {"name": d["name"], "selection": d["selection"]} for d in session.table(SEGMENTS)
+            ]
+        return sorted(docs, key=lambda d: fold(d["name"]))
+
+    def segment(self, name: str) -> Selection:
+        with self.store.read() as session:
+            return Selection.from_json(self._segment_doc(session, name)["selection"])
+
+    def delete_segment(self, name: str) -> None:
+        with self._write() as session:
+            doc = self._segment_doc(session, name)
+            session.table(SEGMENTS).delete(doc["id"])
