@@ -68,9 +68,11 @@ def _register_commands() -> None:
         importing,
         init,
         plugins,
+        segments,
+        tags,
     )
 
-    for module in (init, customers, fields, classify, importing, config, plugins):
+    for module in (init, customers, fields, tags, segments, classify, importing, config, plugins):
         cli.add_command(module.command)
     for group in activity.commands:
         cli.add_command(group)

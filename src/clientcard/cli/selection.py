@@ -57,14 +57,15 @@ def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         values: dict[str, Any] = {}
         for _, name, _ in OPTIONS:
-            value = kwargs.pop(name)
+            value = kwargs.pop(f"filter_{name}")
             if isinstance(value, datetime):
                 value = value.date()
             values[name] = value
         return command(*args, selection=Selection(**values), **kwargs)
 
     for option, name, settings in reversed(OPTIONS):
-        wrapper = click.option(option, name, **settings)(wrapper)
+        # a prefixed name: a command's own TAGS argument must not collide with --tag
+        wrapper = click.option(option, f"filter_{name}", **settings)(wrapper)
     return wrapper
 
 

@@ -180,8 +180,9 @@ def predicates(
         end = selection.joined_to.isoformat()
         checks.append(lambda d: bool(d.get("joined_at")) and d["joined_at"] <= end)
     if selection.email is not None:
-        email = schema.coerce("email", selection.email)
-        checks.append(lambda d: d.get("email") == email)
+        # e-mail addresses are matched ignoring case: nobody owns two that differ only so
+        email = str(schema.coerce("email", selection.email)).casefold()
+        checks.append(lambda d: (d.get("email") or "").casefold() == email)
     if selection.phone is not None:
         phone = schema.coerce("phone", selection.phone)
         checks.append(lambda d: d.get("phone") == phone)

@@ -1,0 +1,74 @@
+"""``clientcard tags``: add, remove, list and rename tags, on ids or any selection."""
+
+from __future__ import annotations
+
+import click
+
+from clientcard.cli import ClientcardGroup
+from clientcard.cli.context import pass_workspace
+from clientcard.cli.output import format_option, print_json, print_table
+from clientcard.cli.selection import selection_options, with_ids
+from clientcard.core.errors import ClientcardError
+from clientcard.core.selection import Selection
+from clientcard.core.workspace import Workspace
+
+
+@click.group("tags", cls=ClientcardGroup)
+def command() -> None:
+    """Tag customers; tags compare case- and space-insensitively."""
+
+
+def _target(selection: Selection, ids: tuple[int, ...]) -> Selection:
+    if not ids and selection.is_empty():
+        raise ClientcardError(
+            "no customer selected: give --id ID or filters (--status, --where ...)"
+        )
+    return with_ids(selection, ids)
+
+
+@command.command("add")
+@click.argument("tags", nargs=-1, required=True)
+@click.option("--id", "ids", multiple=True, type=int, help="A customer id; repeat for more.")
+@selection_options
+@pass_workspace()
+def add(
+    workspace: Workspace, tags: tuple[str, ...], ids: tuple[int, ...], selection: Selection
+) -> None:
+    """Add TAGS to customers given by --id or selected by filters (one write)."""
+    changed = workspace.add_tags(tags, _target(selection, ids))
+    click.echo(f"tagged {changed} customer(s)")
+
+
+@command.command("remove")
+@click.argument("tags", nargs=-1, required=True)
+@click.option("--id", "ids", multiple=True, type=int, help="A customer id; repeat for more.")
+@selection_options
+@pass_workspace()
+def remove(
+    workspace: Workspace, tags: tuple[str, ...], ids: tuple[int, ...], selection: Selection
+) -> None:
+    """Remove TAGS from customers given by --id or selected by filters (one write)."""
+    changed = workspace.remove_tags(tags, _target(selection, ids))
+    click.echo(f"untagged {changed} customer(s)")
+
+
+@command.command("list")
+@format_option("table", "json")
+@pass_workspace()
+def list_(workspace: Workspace, fmt: str) -> None:
+    """Every tag in use, with how many customers have it."""
+    counts = workspace.tags()
+    if fmt == "json":
+        print_json([{"tag": tag, "customers": n} for tag, n in counts])
+        return
+    print_table(("tag", "customers"), counts)
+
+
+@command.command("rename")
+@click.argument("old")
+@click.argument("new")
+@pass_workspace()
+def rename(workspace: Workspace, old: str, new: str) -> None:
+    """Rename tag OLD to NEW on every customer that has it."""
+    changed = workspace.rename_tag(old, new)
+    click.echo(f"renamed the tag on {changed} customer(s)")
