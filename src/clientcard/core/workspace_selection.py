@@ -73,11 +73,10 @@ class SelectionPart(StatusPart):
         if order is not None:
             key, descending = order
             value = sort_key(key, schema)
+            found.sort(key=value)
             if descending:  # empty values stay last
-                found.sort(key=lambda d: value(d)[1:], reverse=True)
-                found.sort(key=lambda d: value(d)[0])
-            else:
-                found.sort(key=value)
+                filled = [d for d in found if value(d)[0] == 0]
+                found = filled[::-1] + found[len(filled) :]
         return found
 
     def _activity_summary(self, session: Any) -> dict[str, Any]:
