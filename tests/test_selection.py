@@ -224,6 +224,9 @@ def test_tags_keep_the_spelling_first_used(workspace: Workspace, people: dict[st
 def test_tags_from_the_cli(run: RunCLI, workspace: Workspace, people: dict[str, int]) -> None:
     assert run("tags", "add", "romans", "--where", "city = roma").stdout == "tagged 2 customer(s)\n"
     assert run("tags", "add", "Promo", "--id", "5", "--id", "6").stdout == "tagged 2 customer(s)\n"
+    dry = run("tags", "remove", "promo", "--tag", "promo", "--dry-run")
+    assert dry.stdout == "would change up to 2 customer(s)\n"
+    assert len(workspace.select(Selection(tags=["promo"]))) == 2
     listed = json.loads(run("tags", "list", "--format", "json").stdout)
     assert {"tag": "romans", "customers": 2} in listed
     assert run("tags", "remove", "PROMO", "--tag", "promo").stdout == "untagged 2 customer(s)\n"

@@ -30,11 +30,21 @@ def _target(selection: Selection, ids: tuple[int, ...]) -> Selection:
 @click.argument("tags", nargs=-1, required=True)
 @click.option("--id", "ids", multiple=True, type=int, help="A customer id; repeat for more.")
 @selection_options
+@click.option("--dry-run", is_flag=True, help="Show how many would change; change nothing.")
 @pass_workspace()
 def add(
-    workspace: Workspace, tags: tuple[str, ...], ids: tuple[int, ...], selection: Selection
+    workspace: Workspace,
+    tags: tuple[str, ...],
+    ids: tuple[int, ...],
+    selection: Selection,
+    dry_run: bool,
 ) -> None:
     """Add TAGS to customers given by --id or selected by filters (one write)."""
+    if dry_run:
+        click.echo(
+            f"would change up to {len(workspace.select(_target(selection, ids)))} customer(s)"
+        )
+        return
     changed = workspace.add_tags(tags, _target(selection, ids))
     click.echo(f"tagged {changed} customer(s)")
 
@@ -43,11 +53,21 @@ def add(
 @click.argument("tags", nargs=-1, required=True)
 @click.option("--id", "ids", multiple=True, type=int, help="A customer id; repeat for more.")
 @selection_options
+@click.option("--dry-run", is_flag=True, help="Show how many would change; change nothing.")
 @pass_workspace()
 def remove(
-    workspace: Workspace, tags: tuple[str, ...], ids: tuple[int, ...], selection: Selection
+    workspace: Workspace,
+    tags: tuple[str, ...],
+    ids: tuple[int, ...],
+    selection: Selection,
+    dry_run: bool,
 ) -> None:
     """Remove TAGS from customers given by --id or selected by filters (one write)."""
+    if dry_run:
+        click.echo(
+            f"would change up to {len(workspace.select(_target(selection, ids)))} customer(s)"
+        )
+        return
     changed = workspace.remove_tags(tags, _target(selection, ids))
     click.echo(f"untagged {changed} customer(s)")
 
