@@ -13,9 +13,11 @@ until the document changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from itertools import chain
 from typing import Any
 
 import attrs
@@ -25,6 +27,7 @@ from clientcard.core.errors import ValidationError
 from clientcard.core.fields import FieldSchema
 from clientcard.core.store import Doc
 from clientcard.core.text import fold
+from clientcard.core.where import Condition, parse_where, value_of
 
 #: built-in keys a selection may sort by, besides custom fields
 SORTABLE = ("id", "name", "email", "phone", "external_id", "joined_at", "status", "tier")
@@ -147,102 +150,220 @@ class SearchTexts:
         self._texts[doc["id"]] = (doc, text)
         return text
 
-    def forget(self, keep: Iterable[int]) -> None:
-        """Drop texts of customers no longer there."""
-        kept = set(keep)
-        for id in [i for i in self._texts if i not in kept]:
-            del self._texts[id]
+
+class CustomerView:
+    """The customers as columns, derived once per revision of the table.
+
+    Filters then run over plain lists with list comprehensions, each
+    narrowing the rows (positions in ``docs``) the next one looks at.
+    """
+
+    def __init__(self, docs: list[Doc], texts: SearchTexts) -> None:
+        self.docs = docs
+        self._search = texts
+        self.ids = [d["id"] for d in docs]
+        self.status = [d.get("status") for d in docs]
+        self.tier = [d.get("tier") for d in docs]
+        self.joined = [d.get("joined_at") or "" for d in docs]
+        self.email = [(d.get("email") or "").casefold() for d in docs]
+        self.phone = [d.get("phone") for d in docs]
+        self._values: dict[str, list[Any]] = {}
+        self._indexes: dict[str, dict[Any, list[int]] | None] = {}
+
+    @cached_property
+    def tag_keys(self) -> list[frozenset[str]]:
+        return [frozenset(tag_key(t) for t in d.get("tags") or ()) for d in self.docs]
+
+    def values(self, key: str) -> list[Any]:
+        """Every customer's stored value of field ``key``, row by row (kept)."""
+        found = self._values.get(key)
+        if found is None:
+            found = self._values[key] = [value_of(d, key) for d in self.docs]
+        return found
+
+    def index(self, key: str) -> dict[Any, list[int]] | None:
+        """Stored value of ``key`` → its rows; None when a value cannot be a key (kept)."""
+        if key not in self._indexes:
+            self._indexes[key] = _inverted(self.values(key))
+        return self._indexes[key]
+
+    @cached_property
+    def row_of(self) -> dict[int, int]:
+        """Customer id → row."""
+        return {id: row for row, id in enumerate(self.ids)}
+
+    @cached_property
+    def texts(self) -> list[str]:
+        return [self._search.text(d) for d in self.docs]
 
 
-Predicate = Callable[[Doc], bool]
+def _inverted(values: list[Any]) -> dict[Any, list[int]] | None:
+    """Value → rows holding it; None for values that are not keys (amounts, lists), or
+    that Python counts as equal while JSON does not (1, 1.0 and True)."""
+    typed: dict[tuple[type, Any], list[int]] = {}
+    try:
+        for row, value in enumerate(values):
+            typed.setdefault((value.__class__, value), []).append(row)
+    except TypeError:
+        return None
+    index = {value: rows for (_, value), rows in typed.items()}
+    return index if len(index) == len(typed) else None
 
 
-def predicates(
+#: narrows rows (positions in CustomerView.docs; None: every row) to those that pass
+RowFilter = Callable[[CustomerView, "list[int] | None"], "list[int]"]
+
+
+def _within(column: str, wanted: Collection[Any]) -> RowFilter:
+    def keep(view: CustomerView, rows: list[int] | None) -> list[int]:
+        values = getattr(view, column)
+        if rows is None:
+            return [r for r, v in enumerate(values) if v in wanted]
+        return [r for r in rows if values[r] in wanted]
+
+    return keep
+
+
+def _test(column: str, test: Callable[[Any], bool]) -> RowFilter:
+    def keep(view: CustomerView, rows: list[int] | None) -> list[int]:
+        values = getattr(view, column)
+        if rows is None:
+            return [r for r, v in enumerate(values) if test(v)]
+        return [r for r in rows if test(values[r])]
+
+    return keep
+
+
+def _condition(condition: Condition) -> RowFilter:
+    """Rows meeting one --where condition: the test runs once per distinct value."""
+
+    def keep(view: CustomerView, rows: list[int] | None) -> list[int]:
+        index = view.index(condition.key)
+        if index is None:  # values that cannot be keys (amounts, lists): row by row
+            values, test = view.values(condition.key), condition.matches_value
+            if rows is None:
+                return [r for r, v in enumerate(values) if test(v)]
+            return [r for r in rows if test(values[r])]
+        hits = [index[value] for value in index if condition.matches_value(value)]
+        found = sorted(chain.from_iterable(hits)) if len(hits) != 1 else hits[0]
+        if rows is None:
+            return found
+        wanted = set(found)
+        return [r for r in rows if r in wanted]
+
+    return keep
+
+
+def row_filters(
     selection: Selection,
     schema: FieldSchema,
-    texts: SearchTexts,
     activity: Callable[[], Mapping[str, Any]],
-) -> list[Predicate]:
-    """The checks a customer document must pass, cheapest first."""
-    from clientcard.core.where import matches_all, parse_where
-
-    checks: list[Predicate] = []
+) -> list[RowFilter]:
+    """The filters a selection makes, cheapest first."""
+    filters: list[RowFilter] = []
     if selection.statuses:
-        statuses = frozenset(selection.statuses)
-        checks.append(lambda d: d.get("status") in statuses)
+        filters.append(_within("status", frozenset(selection.statuses)))
     if selection.tiers:
-        tiers = frozenset(selection.tiers)
-        checks.append(lambda d: d.get("tier") in tiers)
-    if selection.joined_from is not None:
-        start = selection.joined_from.isoformat()
-        checks.append(lambda d: (d.get("joined_at") or "") >= start)
-    if selection.joined_to is not None:
-        end = selection.joined_to.isoformat()
-        checks.append(lambda d: bool(d.get("joined_at")) and d["joined_at"] <= end)
+        filters.append(_within("tier", frozenset(selection.tiers)))
     if selection.email is not None:
         # e-mail addresses are matched ignoring case: nobody owns two that differ only so
         email = str(schema.coerce("email", selection.email)).casefold()
-        checks.append(lambda d: (d.get("email") or "").casefold() == email)
+        filters.append(_within("email", {email}))
     if selection.phone is not None:
-        phone = schema.coerce("phone", selection.phone)
-        checks.append(lambda d: d.get("phone") == phone)
+        filters.append(_within("phone", {schema.coerce("phone", selection.phone)}))
+    if selection.joined_from is not None or selection.joined_to is not None:
+        start = selection.joined_from.isoformat() if selection.joined_from else ""
+        end = selection.joined_to.isoformat() if selection.joined_to else "9999"
+        filters.append(_between(start, end))
     if selection.tags:
-        wanted = {tag_key(t) for t in selection.tags}
+        wanted = frozenset(tag_key(t) for t in selection.tags)
         if selection.any_tag:
-            checks.append(lambda d: any(tag_key(t) in wanted for t in d.get("tags") or ()))
+            filters.append(_test("tag_keys", lambda keys: not wanted.isdisjoint(keys)))
         else:
-            checks.append(lambda d: wanted <= {tag_key(t) for t in d.get("tags") or ()})
+            filters.append(_test("tag_keys", wanted.issubset))
+    filters += _activity_filters(selection, activity)
     if selection.where:
-        conditions = parse_where(selection.where, schema)
-        checks.append(lambda d: matches_all(conditions, d))
+        filters += [_condition(c) for c in parse_where(selection.where, schema)]
     if selection.search is not None:
-        terms = fold(selection.search).split()
-        if terms:
-            text = texts.text
-            checks.append(lambda d: all(term in text(d) for term in terms))
-    checks += _activity_checks(selection, activity)
-    return checks
+        filters += [_found(term) for term in fold(selection.search).split()]
+    return filters
 
 
-def _activity_checks(
+def _activity_filters(
     selection: Selection, activity: Callable[[], Mapping[str, Any]]
-) -> list[Predicate]:
-    """Checks on customers' activity; the summaries are computed only when asked for."""
-    checks: list[Predicate] = []
+) -> list[RowFilter]:
+    """Filters on customers' activity; the summaries are computed only when asked for."""
+    found: list[RowFilter] = []
+
+    def by_customer(test: Callable[[Mapping[str, Any], int], bool]) -> RowFilter:
+        def keep(view: CustomerView, rows: list[int] | None) -> list[int]:
+            summary, ids = activity(), view.ids
+            if rows is None:
+                return [r for r, id in enumerate(ids) if test(summary, id)]
+            return [r for r in rows if test(summary, ids[r])]
+
+        return keep
+
     if selection.last_booking_before is not None:
         before = selection.last_booking_before.isoformat()
-
-        def last_before(d: Doc) -> bool:
-            dates = activity()["completed_dates"].get(d["id"])
-            return bool(dates) and dates[-1] < before
-
-        checks.append(last_before)
+        found.append(by_customer(lambda s, id: s["last_completed"].get(id, "9999") < before))
     if selection.last_booking_after is not None:
         after = selection.last_booking_after.isoformat()
-
-        def last_after(d: Doc) -> bool:
-            dates = activity()["completed_dates"].get(d["id"])
-            return bool(dates) and dates[-1] > after
-
-        checks.append(last_after)
+        found.append(by_customer(lambda s, id: s["last_completed"].get(id, "") > after))
     if selection.upcoming_booking:
-        checks.append(lambda d: d["id"] in activity()["next_booking"])
+        found.append(by_customer(lambda s, id: id in s["next_booking"]))
     if selection.overdue_payment:
-        checks.append(lambda d: activity()["overdue"].get(d["id"], Decimal(0)) > 0)
+        found.append(by_customer(lambda s, id: id in s["overdue"]))
     for event, campaign in (
         ("viewed", selection.viewed_campaign),
         ("clicked", selection.clicked_campaign),
     ):
         if campaign is not None:
-            checks.append(_campaign_check(activity, (event, fold(campaign))))
-    return checks
+            found.append(by_customer(_in_campaign((event, fold(campaign)))))
+    return found
 
 
-def _campaign_check(activity: Callable[[], Mapping[str, Any]], key: tuple[str, str]) -> Predicate:
-    def check(d: Doc) -> bool:
-        return d["id"] in activity()["campaigns"].get(key, ())
+def _found(term: str) -> RowFilter:
+    """Rows whose search text contains ``term`` (inlined: the test runs 100,000 times)."""
 
-    return check
+    def keep(view: CustomerView, rows: list[int] | None) -> list[int]:
+        texts = view.texts
+        if rows is None:
+            return [r for r, text in enumerate(texts) if term in text]
+        return [r for r in rows if term in texts[r]]
+
+    return keep
+
+
+def _between(start: str, end: str) -> RowFilter:
+    """Rows whose join date is within [start, end] (inlined, as _found)."""
+
+    def keep(view: CustomerView, rows: list[int] | None) -> list[int]:
+        days = view.joined
+        if rows is None:
+            return [r for r, day in enumerate(days) if day and start <= day <= end]
+        return [r for r in rows if days[r] and start <= days[r] <= end]
+
+    return keep
+
+
+def _in_campaign(key: tuple[str, str]) -> Callable[[Mapping[str, Any], int], bool]:
+    def test(summary: Mapping[str, Any], id: int) -> bool:
+        return id in summary["campaigns"].get(key, ())
+
+    return test
+
+
+def run(
+    view: CustomerView, filters: Sequence[RowFilter], rows: list[int] | None = None
+) -> list[Doc]:
+    """The documents (of ``rows``, or all) passing every filter, in the view's order."""
+    for keep in filters:
+        rows = keep(view, rows)
+        if not rows:
+            return []
+    docs = view.docs
+    return list(docs) if rows is None else [docs[r] for r in rows]
 
 
 def sort_key(key: str, schema: FieldSchema) -> Callable[[Doc], Any]:
@@ -279,14 +400,3 @@ def parse_sort(text: str | None) -> tuple[str, bool] | None:
     if direction not in ("", "asc", "desc"):
         raise ValidationError("sort", text, "FIELD, FIELD:asc or FIELD:desc")
     return key.strip(), direction == "desc"
-
-
-def run(
-    docs: Sequence[Doc],
-    checks: Sequence[Predicate],
-) -> list[Doc]:
-    """The documents passing every check, in the order given."""
-    found = list(docs)
-    for check in checks:
-        found = [doc for doc in found if check(doc)]
-    return found

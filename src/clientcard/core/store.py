@@ -60,6 +60,10 @@ class Table(Protocol):
     def find(self, index: str, value: Hashable) -> list[int]:
         """Ids of the documents whose indexed field ``index`` equals ``value``."""
 
+    def revision(self) -> Hashable:
+        """A value that changes whenever the table's documents may have changed, as this
+        process sees them: what a caller derives from the documents can be kept under it."""
+
     def columns(
         self, names: Sequence[str], where: tuple[str, Collection[Any]] | None = None
     ) -> dict[str, list[Any]]:

@@ -133,10 +133,20 @@ class Condition:
     op: str
     value: Any
     _test: _Test = field(eq=False, repr=False, kw_only=True)
+    _value_test: Callable[[Any], bool] = field(eq=False, repr=False, kw_only=True)
 
     def matches(self, doc: Doc) -> bool:
         """Whether the customer document (JSON form) meets this condition."""
         return self._test(doc)
+
+    def matches_value(self, raw: Any) -> bool:
+        """Whether a stored value of this condition's field meets it (see :func:`value_of`)."""
+        return self._value_test(raw)
+
+
+def value_of(doc: Doc, key: str) -> Any:
+    """The stored value of field ``key`` in a customer document (None when it has none)."""
+    return doc.get(key) if key in _TOP_LEVEL else doc["fields"].get(key)
 
 
 def matches_all(conditions: Sequence[Condition], doc: Doc) -> bool:
@@ -324,8 +334,14 @@ class _Parser:
         if op in ("is empty", "is not empty"):
             self.unquoted = False
             self.expect_and_or_end(f"after '{self.text[start : self.pos]}'")
-            test = _build_test(key, _check_empty(op), on_empty=op == "is empty", on_error=False)
-            return Condition(key, op, None, test=test)
+            check, empty = _check_empty(op), op == "is empty"
+            return Condition(
+                key,
+                op,
+                None,
+                test=_build_test(key, check, on_empty=empty, on_error=False),
+                value_test=_value_test(check, on_empty=empty, on_error=False),
+            )
         self.skip_space()
         value_pos = self.pos
         typed = self.value(f"{name} {op}")
@@ -350,8 +366,14 @@ class _Parser:
                 field=key,
                 value=typed,
             )
-        test = _build_test(key, check, on_empty=op == "!=", on_error=op == "!=")
-        return Condition(key, op, value, test=test)
+        negative = op == "!="
+        return Condition(
+            key,
+            op,
+            value,
+            test=_build_test(key, check, on_empty=negative, on_error=negative),
+            value_test=_value_test(check, on_empty=negative, on_error=negative),
+        )
 
     def field_name(self) -> tuple[str, str]:
         """The key of the field named here, and the name as it was written."""
@@ -495,22 +517,17 @@ def _check_empty(op: str) -> _Check:
 
 
 def _build_test(key: str, check: _Check, *, on_empty: bool, on_error: bool) -> _Test:
-    """The test of one document: read the value, handle emptiness, then ``check`` it."""
+    """The test of one document: read the value, then :func:`_value_test` it."""
+    on_value = _value_test(check, on_empty=on_empty, on_error=on_error)
     if key in _TOP_LEVEL:
+        return lambda doc: on_value(doc.get(key))
+    return lambda doc: on_value(doc["fields"].get(key))
 
-        def test(doc: Doc) -> bool:
-            raw = doc.get(key)
-            if not raw and type(raw) in _EMPTY_TYPES:
-                return on_empty
-            try:
-                return check(raw)
-            except _BAD_VALUE:
-                return on_error
 
-        return test
+def _value_test(check: _Check, *, on_empty: bool, on_error: bool) -> Callable[[Any], bool]:
+    """The test of one stored value: handle emptiness, then ``check`` it."""
 
-    def test_custom(doc: Doc) -> bool:
-        raw = doc["fields"].get(key)
+    def test(raw: Any) -> bool:
         if not raw and type(raw) in _EMPTY_TYPES:
             return on_empty
         try:
@@ -518,7 +535,7 @@ def _build_test(key: str, check: _Check, *, on_empty: bool, on_error: bool) -> _
         except _BAD_VALUE:
             return on_error
 
-    return test_custom
+    return test
 
 
 def _negated(op: str, check: _Check) -> _Check:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -44,7 +44,7 @@ from clientcard.core.errors import (
 from clientcard.core.fields import FieldContext
 from clientcard.core.model import Customer
 from clientcard.core.plugins import PluginHost
-from clientcard.core.selection import SearchTexts
+from clientcard.core.selection import CustomerView, SearchTexts
 from clientcard.core.store import Doc, Store, TableSpec, WriteSession
 
 DATA_DIR = "data"
@@ -119,6 +119,9 @@ class WorkspaceBase:
         self.config_path = path / CONFIG_NAME
         #: folded search text per customer document (see core/selection.py)
         self._texts = SearchTexts()
+        #: the customers as columns, and activity summaries, under the revision they reflect
+        self._views: tuple[Hashable, CustomerView] | None = None
+        self._summaries: tuple[Hashable, dict[str, Any]] | None = None
         #: problems found while opening in non-strict mode (for 'plugins' and 'config')
         self.problems: list[str] = []
         raw = read_raw(self.config_path)

@@ -22,9 +22,10 @@ from clientcard.core.errors import DuplicateError, NotFoundError, ValidationErro
 from clientcard.core.facts import FIELDS, Activity
 from clientcard.core.model import Customer
 from clientcard.core.selection import (
+    CustomerView,
     Selection,
     parse_sort,
-    predicates,
+    row_filters,
     run,
     sort_key,
     tag_key,
@@ -60,15 +61,15 @@ class SelectionPart(StatusPart):
     ) -> list[Doc]:
         selection = self._selection(session, selected)
         table = session.table(CUSTOMERS)
+        view = self._view(table)
+        rows = None
         if selection.ids:
-            docs = [records.existing(table, id) for id in selection.ids]
-        else:
-            docs = list(table)
+            for id in selection.ids:
+                records.existing(table, id)
+            rows = [view.row_of[id] for id in selection.ids]
         schema = self._schema(session)
-        checks = predicates(
-            selection, schema, self._texts, cache(lambda: self._activity_summary(session))
-        )
-        found = run(docs, checks)
+        filters = row_filters(selection, schema, cache(lambda: self._activity_summary(session)))
+        found = run(view, filters, rows)
         order = parse_sort(sort)
         if order is not None:
             key, descending = order
@@ -79,8 +80,25 @@ class SelectionPart(StatusPart):
                 found = filled[::-1] + found[len(filled) :]
         return found
 
+    def _view(self, table: Any) -> CustomerView:
+        """The customers as columns, rebuilt only after they change."""
+        len(table)  # (loads the table, which its revision must come after)
+        revision = table.revision()
+        if self._views is None or self._views[0] != revision:
+            self._views = revision, CustomerView(list(table), self._texts)
+        return self._views[1]
+
     def _activity_summary(self, session: Any) -> dict[str, Any]:
-        """What the activity filters ask of every customer, from the column cache."""
+        """What the activity filters ask of every customer, kept until activity changes."""
+        bookings = session.table(activity.BOOKING.table)
+        key = (bookings.revision(), self._today(), self.field_context)
+        if self._summaries is not None and self._summaries[0] == key:
+            return self._summaries[1]
+        summary = self._summarise(session)
+        self._summaries = (bookings.revision(), self._today(), self.field_context), summary
+        return summary
+
+    def _summarise(self, session: Any) -> dict[str, Any]:
         columns = {
             arg: session.table(kind.table).columns(FIELDS[arg])
             for arg, kind in (
@@ -104,15 +122,10 @@ class SelectionPart(StatusPart):
             # clicking a campaign's link means it was viewed
             if campaign and event == "clicked":
                 campaigns.setdefault(("viewed", fold(campaign)), set()).add(customer)
-        overdue = {
-            customer: found[2]
-            for customer, found in shared.payments.items()
-            if found[2] > Decimal(0)
-        }
         return {
-            "completed_dates": shared.completed_dates,
+            "last_completed": {id: dates[-1] for id, dates in shared.completed_dates.items()},
             "next_booking": shared.next_booking,
-            "overdue": overdue,
+            "overdue": {id for id, found in shared.payments.items() if found[2] > Decimal(0)},
             "campaigns": campaigns,
         }
 

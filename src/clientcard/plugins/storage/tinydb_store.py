@@ -109,6 +109,8 @@ class Group:
         self.columns: dict[str, ColumnTable] | None = None
         self.columns_seq = 0
         self.columns_identity: tuple[int, int, int] | None = None
+        #: changes whenever what this process sees of the group may have changed
+        self.revision = 0
 
     def current_identity(self) -> tuple[int, int, int] | None:
         try:
@@ -136,6 +138,7 @@ class Group:
             self.seq = int(meta.get("seq", 0))
             self.file_identity = identity
             self.loaded = True
+            self.revision += 1
             # keys and cached columns already in memory are kept: changes keep
             # them current, and a compaction writes them without rebuilding them
 
@@ -248,6 +251,7 @@ class Group:
                 return False  # written for other columns (another version)
         header, self.columns = found
         self.columns_seq = int(header["seq"])
+        self.revision += 1
         self.columns_identity = self.current_identity()
         return True
 
@@ -257,6 +261,7 @@ class Group:
 
     def apply(self, record: Record) -> None:
         """Replay one journal record on what is in memory of this group."""
+        self.revision += 1
         if self.name in record.snapshots:
             # a big commit wrote this group whole: read that snapshot instead
             if self.loaded and record.seq > self.seq:
@@ -313,6 +318,8 @@ class Session:
         return TableView(self, group, name)
 
     def rollback(self) -> None:
+        for group in self.store.groups.values():
+            group.revision += 1
         for undo in reversed(self.undo):
             undo()
         self.undo.clear()
@@ -369,6 +376,9 @@ class TableView:
                 return self._group.keys[self._name].find(index, value)
         return self._table().find(index, value)
 
+    def revision(self) -> tuple[int, int]:
+        return id(self._session.store), self._group.revision
+
     def columns(
         self, names: Sequence[str], where: tuple[str, Collection[Any]] | None = None
     ) -> dict[str, list[Any]]:
@@ -418,6 +428,7 @@ class TableView:
         if not docs:
             return
         session, group, name = self._session, self._group, self._name
+        group.revision += 1
         if new and self._spec.columns and not group.loaded:
             # loaded now, the cache takes the documents in one go; loaded after,
             # it would replay them one by one from the write's changes
@@ -439,6 +450,7 @@ class TableView:
             self._change(id, None)
 
     def _change(self, id: int, doc: Doc | None) -> None:
+        self._group.revision += 1
         for holder in self._holders():
             self._session.undo.append(holder.set(id, doc))
         self._session.ops.append((self._name, id, doc))
