@@ -219,6 +219,12 @@ def test_tags_keep_the_spelling_first_used(workspace: Workspace, people: dict[st
     assert ws.rename_tag("vip", "Very Important") == 3
     assert "VIP" not in dict(ws.tags()) and dict(ws.tags())["Very Important"] == 3
     assert ws.get_customer(people["Anna"]).tags == ("Very Important", "Roman")
+    # new records and edits take the first spelling too
+    assert ws.add_customer("Ugo", tags=["ROMAN", "very  important"]).tags == (
+        "Roman",
+        "Very Important",
+    )
+    assert ws.update_customer(people["Chen"], tags=["roman"]).tags == ("Roman",)
 
 
 def test_tags_from_the_cli(run: RunCLI, workspace: Workspace, people: dict[str, int]) -> None:
@@ -279,6 +285,8 @@ def test_bulk_actions_from_the_cli(
     dry = run("customers", "edit", "--tag", "vip", "--unset", "city", "--dry-run")
     assert dry.stdout.startswith("would change up to 2 customer(s)")
     assert ids(workspace, where="city is empty") == [people["Chen"], people["Zoë"]]
+    preview = run("customers", "status", "loyal", "--tag", "roman", "--dry-run")
+    assert preview.stdout.startswith("would set status loyal on 2 customer(s)")
     status = run("customers", "status", "loyal", "--tag", "roman")
     assert status.stdout == "set status loyal on 2 customer(s); 2 changed\n"
     assert workspace.get_customer(people["Anna"]).pinned == ("status",)

@@ -229,6 +229,7 @@ def _ids(ids: list[int], most: int = 20) -> str:
 @click.option("--unpin", is_flag=True, help="Hand the customers back to automation (no STATUS).")
 @click.option("--reason", default="set by hand", help="Why, kept in the history.")
 @selection_options
+@click.option("--dry-run", is_flag=True, help="List who would change; change nothing.")
 @pass_workspace()
 def status(
     workspace: Workspace,
@@ -237,6 +238,7 @@ def status(
     unpin: bool,
     reason: str,
     selection: Selection,
+    dry_run: bool,
 ) -> None:
     """Set STATUS on customers by hand and pin it, or --unpin them.
 
@@ -252,14 +254,19 @@ def status(
         if not id.isdigit():
             raise ClientcardError(f"{id!r} is not a customer id (a whole number)")
         ids.append(int(id))
-    numbers = workspace.select(_chosen(selection, tuple(ids), "change"))
+    chosen = _chosen(selection, tuple(ids), "change")
+    numbers = workspace.select(chosen)
     if not numbers:
         raise ClientcardError("no customer selected: none matches the filters; nothing changed")
+    if dry_run:
+        what = "unpin" if label is None else f"set {dimension} {label} on"
+        click.echo(f"would {what} {len(numbers)} customer(s): {_ids(numbers)}")
+        return
     if label is None:
-        changes = workspace.unpin(numbers, dimension=dimension)
+        changes = workspace.unpin(chosen, dimension=dimension)
         click.echo(f"unpinned {len(numbers)} customer(s); {len(changes)} status change(s)")
     else:
-        changes = workspace.set_status(numbers, label, dimension=dimension, reason=reason)
+        changes = workspace.set_status(chosen, label, dimension=dimension, reason=reason)
         click.echo(f"set {dimension} {label} on {len(numbers)} customer(s); {len(changes)} changed")
 
 

@@ -26,16 +26,12 @@ from attrs import evolve, field, frozen
 from clientcard.core.errors import ValidationError
 from clientcard.core.fields import FieldSchema
 from clientcard.core.store import Doc
+from clientcard.core.tags import tag_key
 from clientcard.core.text import fold
 from clientcard.core.where import Condition, parse_where, value_of
 
 #: built-in keys a selection may sort by, besides custom fields
 SORTABLE = ("id", "name", "email", "phone", "external_id", "joined_at", "status", "tier")
-
-
-def tag_key(tag: str) -> str:
-    """What makes two tags the same tag: case and spacing do not."""
-    return " ".join(tag.split()).casefold()
 
 
 def _tuple(value: Iterable[Any] | None) -> tuple[Any, ...]:

@@ -46,6 +46,7 @@ from clientcard.core.model import Customer
 from clientcard.core.plugins import PluginHost
 from clientcard.core.selection import CustomerView, SearchTexts
 from clientcard.core.store import Doc, Store, TableSpec, WriteSession
+from clientcard.core.tags import TAGS
 
 DATA_DIR = "data"
 CUSTOMER_KEYS = frozenset(attrs.fields_dict(Customer))
@@ -63,6 +64,7 @@ TABLES = (
     TableSpec(HISTORY, indexes=("customer_id",), group="history"),
     # saved segments are few and small: beside the field definitions
     TableSpec(SEGMENTS, indexes=("key",), group="schema"),
+    TableSpec(TAGS, indexes=("key",), group="schema"),
 )
 #: Environment variable naming the workspace when ``--workspace`` is not given.
 WORKSPACE_ENV = "CLIENTCARD_WORKSPACE"

@@ -19,6 +19,7 @@ from clientcard.core.customers import CUSTOMERS
 from clientcard.core.facts import Facts
 from clientcard.core.model import Customer
 from clientcard.core.store import Doc
+from clientcard.core.tags import TagSpellings
 from clientcard.core.workspace_base import CUSTOMER_KEYS
 from clientcard.core.workspace_selection import Selected, SelectionPart
 
@@ -67,6 +68,7 @@ class CustomersPart(SelectionPart):
             table = session.table(CUSTOMERS)
             now, today = utc_now(), self._today()
             classifier = self._classifier()
+            spellings = TagSpellings(session)
             initial: list[Transition] = []
             for number, row in enumerate(rows, start=1):
                 values = {k: v for k, v in row.items() if k not in ("tags", "fields")}
@@ -81,6 +83,7 @@ class CustomersPart(SelectionPart):
                     row=number if len(rows) > 1 else None,
                 )
                 records.check_unique(table, doc, row=number if len(rows) > 1 else None)
+                doc["tags"] = spellings.spell(doc["tags"])
                 # a new customer has no activity yet: its first status needs no facts
                 # to be read, which keeps adding one customer fast
                 _, decided = classifier.run(
@@ -193,6 +196,8 @@ class CustomersPart(SelectionPart):
             after = records.changed_doc(
                 schema, before, values or {}, unset, now=utc_now(), tags=tags
             )
+            if tags is not None:
+                after["tags"] = TagSpellings(session).spell(after["tags"])
             if after == before:
                 return self._customer(before)
             records.check_unique(table, after)

@@ -15,7 +15,7 @@ from typing import Any
 
 from clientcard.core import activity
 from clientcard.core import customers as records
-from clientcard.core.classify import HISTORY
+from clientcard.core.classify import HISTORY, Transition
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS, SEGMENTS
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
@@ -28,9 +28,9 @@ from clientcard.core.selection import (
     row_filters,
     run,
     sort_key,
-    tag_key,
 )
 from clientcard.core.store import Doc, find_docs
+from clientcard.core.tags import TagSpellings, tag_key
 from clientcard.core.text import fold
 from clientcard.core.workspace_status import StatusPart
 
@@ -147,6 +147,30 @@ class SelectionPart(StatusPart):
         end = None if limit is None else offset + limit
         return [doc["id"] for doc in docs[offset:end]]
 
+    # -- statuses over a selection -------------------------------------------------------
+
+    def set_status(
+        self,
+        ids: Selected,
+        status: str,
+        *,
+        dimension: str = "status",
+        reason: str = "set by hand",
+    ) -> list[Transition]:
+        """Set a status by hand and pin it, on ids or a selection (chosen in the same write).
+
+        The status must be one the configured rule set knows.  Returns the changes.
+        """
+        with self._write() as session:
+            chosen = [d["id"] for d in self._selected_docs(session, ids)]
+            return super().set_status(chosen, status, dimension=dimension, reason=reason)
+
+    def unpin(self, ids: Selected, *, dimension: str = "status") -> list[Transition]:
+        """Hand customers (ids or a selection) back to automation, re-classifying them now."""
+        with self._write() as session:
+            chosen = [d["id"] for d in self._selected_docs(session, ids)]
+            return super().unpin(chosen, dimension=dimension)
+
     # -- tags --------------------------------------------------------------------------
 
     def tags(self) -> list[tuple[str, int]]:
@@ -159,15 +183,6 @@ class SelectionPart(StatusPart):
                     entry[1] += 1
         return sorted(((t, n) for t, n in counts.values()), key=lambda e: (-e[1], fold(e[0])))
 
-    @staticmethod
-    def _spellings(docs: Iterable[Doc]) -> dict[str, str]:
-        """Each tag's spelling as first used (by the customer with the lowest id)."""
-        found: dict[str, str] = {}
-        for doc in docs:
-            for tag in doc.get("tags") or ():
-                found.setdefault(tag_key(tag), tag)
-        return found
-
     def add_tags(self, tags: Iterable[str], selection: Selected) -> int:
         """Add tags to the selected customers; returns how many changed.
 
@@ -177,20 +192,12 @@ class SelectionPart(StatusPart):
         given = records.normalise_tags(tags)
         if not given:
             raise ValidationError("tags", list(tags), "at least one tag")
-        return self._retag(
-            selection,
-            lambda have, known: [
-                *have,
-                *(known.get(tag_key(t), t) for t in given),
-            ],
-        )
+        return self._retag(selection, lambda have: [*have, *given])
 
     def remove_tags(self, tags: Iterable[str], selection: Selected) -> int:
         """Remove tags (compared case- and space-insensitively); returns how many changed."""
         gone = {tag_key(t) for t in tags}
-        return self._retag(
-            selection, lambda have, known: [t for t in have if tag_key(t) not in gone]
-        )
+        return self._retag(selection, lambda have: [t for t in have if tag_key(t) not in gone])
 
     def rename_tag(self, old: str, new: str) -> int:
         """Rename a tag on every customer that has it; returns how many changed."""
@@ -200,22 +207,33 @@ class SelectionPart(StatusPart):
         old_key = tag_key(old)
         return self._retag(
             None,
-            lambda have, known: [clean if tag_key(t) == old_key else t for t in have],
+            lambda have: [clean if tag_key(t) == old_key else t for t in have],
             only_if=old_key,
+            renamed=(old, clean),
         )
 
-    def _retag(self, selection: Selected, change: Any, *, only_if: str | None = None) -> int:
+    def _retag(
+        self,
+        selection: Selected,
+        change: Any,
+        *,
+        only_if: str | None = None,
+        renamed: tuple[str, str] | None = None,
+    ) -> int:
         changed: list[Doc] = []
         events: list[tuple[Doc, Doc]] = []
         with self._write() as session:
             table = session.table(CUSTOMERS)
-            known = self._spellings(table)
+            spellings = TagSpellings(session)
+            spellings.learn(table)
+            if renamed is not None:
+                spellings.rename(*renamed)
             now = utc_now().isoformat()
             for doc in self._selected_docs(session, selection):
                 have = list(doc.get("tags") or ())
                 if only_if is not None and only_if not in {tag_key(t) for t in have}:
                     continue
-                tags = records.normalise_tags(change(have, known))
+                tags = spellings.spell(records.normalise_tags(change(have)))
                 if tags != have:
                     after = {**doc, "tags": tags, "updated_at": now}
                     changed.append(after)
