@@ -26,50 +26,36 @@ def _target(selection: Selection, ids: tuple[int, ...]) -> Selection:
     return with_ids(selection, ids)
 
 
-@command.command("add")
-@click.argument("tags", nargs=-1, required=True)
-@click.option("--id", "ids", multiple=True, type=int, help="A customer id; repeat for more.")
-@selection_options
-@click.option("--dry-run", is_flag=True, help="Show how many would change; change nothing.")
-@pass_workspace()
-def add(
-    workspace: Workspace,
-    tags: tuple[str, ...],
-    ids: tuple[int, ...],
-    selection: Selection,
-    dry_run: bool,
-) -> None:
-    """Add TAGS to customers given by --id or selected by filters (one write)."""
-    if dry_run:
-        click.echo(
-            f"would change up to {len(workspace.select(_target(selection, ids)))} customer(s)"
-        )
-        return
-    changed = workspace.add_tags(tags, _target(selection, ids))
-    click.echo(f"tagged {changed} customer(s)")
+def _tagging(name: str, done: str, doc: str) -> None:
+    """``tags add`` and ``tags remove``: the same selection, a different change."""
+
+    @command.command(name, help=doc)
+    @click.argument("tags", nargs=-1, required=True)
+    @click.option("--id", "ids", multiple=True, type=int, help="A customer id; repeat for more.")
+    @selection_options
+    @click.option("--dry-run", is_flag=True, help="Show how many would change; change nothing.")
+    @pass_workspace()
+    def change(
+        workspace: Workspace,
+        tags: tuple[str, ...],
+        ids: tuple[int, ...],
+        selection: Selection,
+        dry_run: bool,
+    ) -> None:
+        chosen = _target(selection, ids)
+        if dry_run:
+            click.echo(f"would change up to {len(workspace.select(chosen))} customer(s)")
+            return
+        apply = workspace.add_tags if name == "add" else workspace.remove_tags
+        click.echo(f"{done} {apply(tags, chosen)} customer(s)")
 
 
-@command.command("remove")
-@click.argument("tags", nargs=-1, required=True)
-@click.option("--id", "ids", multiple=True, type=int, help="A customer id; repeat for more.")
-@selection_options
-@click.option("--dry-run", is_flag=True, help="Show how many would change; change nothing.")
-@pass_workspace()
-def remove(
-    workspace: Workspace,
-    tags: tuple[str, ...],
-    ids: tuple[int, ...],
-    selection: Selection,
-    dry_run: bool,
-) -> None:
-    """Remove TAGS from customers given by --id or selected by filters (one write)."""
-    if dry_run:
-        click.echo(
-            f"would change up to {len(workspace.select(_target(selection, ids)))} customer(s)"
-        )
-        return
-    changed = workspace.remove_tags(tags, _target(selection, ids))
-    click.echo(f"untagged {changed} customer(s)")
+_tagging("add", "tagged", "Add TAGS to customers given by --id or selected by filters (one write).")
+_tagging(
+    "remove",
+    "untagged",
+    "Remove TAGS from customers given by --id or selected by filters (one write).",
+)
 
 
 @command.command("list")
