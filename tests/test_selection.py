@@ -201,8 +201,12 @@ def test_list_from_the_cli(run: RunCLI, people: dict[str, int]) -> None:
     assert_user_error(
         run("customers", "list", "--where", "visits >= many"), "--where", "visits", "many"
     )
-    bad_day = run("customers", "list", "--joined-from", "yesterday")
-    assert bad_day.exit_code == 2 and "'--joined-from'" in bad_day.stderr  # a usage error
+    assert_user_error(
+        run("customers", "list", "--joined-from", "yesterday"),
+        "--joined-from",
+        "'yesterday'",
+        "YYYY-MM-DD",
+    )
 
 
 # -- tags ------------------------------------------------------------------------------

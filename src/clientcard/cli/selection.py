@@ -10,15 +10,31 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 import attrs
 import click
 
+from clientcard.core.errors import ValidationError
 from clientcard.core.selection import Selection
 
-_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+def _to_day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    """A filter's date: a bad one is clientcard's one-line error, not a usage screen."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(
+            f"--{(param.name or '').removeprefix('filter_').replace('_', '-')}",
+            value,
+            "a date as YYYY-MM-DD",
+        ) from None
+
+
+_DAY: dict[str, Any] = {"callback": _to_day, "metavar": "YYYY-MM-DD"}
 
 #: (option, Selection attribute, click keyword arguments)
 OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
@@ -27,20 +43,20 @@ OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("--tier", "tiers", {"multiple": True, "help": "Tier is this; repeat for any of."}),
     ("--tag", "tags", {"multiple": True, "help": "Has this tag; repeat: has all of them."}),
     ("--any-tag", "any_tag", {"is_flag": True, "help": "With --tag: has any of them."}),
-    ("--joined-from", "joined_from", {"type": _DAY, "help": "Joined on or after (YYYY-MM-DD)."}),
-    ("--joined-to", "joined_to", {"type": _DAY, "help": "Joined on or before (YYYY-MM-DD)."}),
+    ("--joined-from", "joined_from", {**_DAY, "help": "Joined on or after this day."}),
+    ("--joined-to", "joined_to", {**_DAY, "help": "Joined on or before this day."}),
     ("--email", "email", {"help": "E-mail address (normalised)."}),
     ("--phone", "phone", {"help": "Phone number (normalised with workspace.region)."}),
     ("--where", "where", {"metavar": "EXPR", "help": 'E.g. "city = Roma and visits >= 3".'}),
     (
         "--last-booking-before",
         "last_booking_before",
-        {"type": _DAY, "help": "Last completed booking before this day."},
+        {**_DAY, "help": "Last completed booking before this day."},
     ),
     (
         "--last-booking-after",
         "last_booking_after",
-        {"type": _DAY, "help": "Last completed booking after this day."},
+        {**_DAY, "help": "Last completed booking after this day."},
     ),
     ("--upcoming-booking", "upcoming_booking", {"is_flag": True, "help": "Has one booked."}),
     ("--overdue-payment", "overdue_payment", {"is_flag": True, "help": "Owes an overdue payment."}),
@@ -57,10 +73,7 @@ def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         values: dict[str, Any] = {}
         for _, name, _ in OPTIONS:
-            value = kwargs.pop(f"filter_{name}")
-            if isinstance(value, datetime):
-                value = value.date()
-            values[name] = value
+            values[name] = kwargs.pop(f"filter_{name}")
         return command(*args, selection=Selection(**values), **kwargs)
 
     for option, name, settings in reversed(OPTIONS):
