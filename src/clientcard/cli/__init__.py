@@ -64,6 +64,7 @@ def _register_commands() -> None:
         classify,
         config,
         customers,
+        export,
         fields,
         importing,
         init,
@@ -72,7 +73,8 @@ def _register_commands() -> None:
         tags,
     )
 
-    for module in (init, customers, fields, tags, segments, classify, importing, config, plugins):
+    modules = (init, customers, fields, tags, segments, classify, importing, export)
+    for module in (*modules, config, plugins):
         cli.add_command(module.command)
     for group in activity.commands:
         cli.add_command(group)

@@ -23,6 +23,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from clientcard.core.classify import RuleSet
+    from clientcard.core.export import Exporter
     from clientcard.core.fields import FieldType
     from clientcard.core.model import Customer
     from clientcard.core.store import StoreFactory
@@ -54,6 +55,19 @@ def clientcard_register_rule_sets(register: Callable[[RuleSet], None]) -> None:
     subclass.  A business picks it by name: ``[status] rule_set = "NAME"`` (or
     ``[tier] rule_set = "NAME"``).  Its ``settings_class``, if any, is read from
     ``[status.NAME]``.
+    """
+
+
+@hookspec
+def clientcard_register_exporters(register: Callable[[Exporter], None]) -> None:
+    """Provide export formats, used as ``clientcard export --format NAME``.
+
+    Call ``register(exporter)`` with an instance of a
+    :class:`clientcard.core.export.Exporter` subclass.  Its ``write(docs,
+    context, out)`` gets the selected customer documents as a stream, the
+    columns asked for (``context.columns``, with ``context.value`` and
+    ``context.text`` to read them) and a binary file.  ``clientcard export
+    --list-formats`` shows every registered exporter.
     """
 
 

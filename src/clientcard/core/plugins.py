@@ -22,6 +22,7 @@ from attrs import define, field, frozen
 from clientcard.core import hookspecs
 from clientcard.core.classify import RuleSet
 from clientcard.core.errors import PluginError
+from clientcard.core.export import Exporter
 from clientcard.core.fields import FieldType
 from clientcard.core.store import StoreFactory
 
@@ -129,6 +130,7 @@ class PluginHost:
         self.storage_backends: Registry[StoreFactory] = Registry("storage backend")
         self.settings: Registry[type[Any]] = Registry("settings table")
         self.rule_sets: Registry[RuleSet] = Registry("rule set")
+        self.exporters: Registry[Exporter] = Registry("exporter")
         self._collect()
 
     # -- loading -----------------------------------------------------------------
@@ -226,7 +228,22 @@ class PluginHost:
 
             return register
 
+        def exporter(plugin: str) -> Callable[..., None]:
+            def register(found: Exporter) -> None:
+                if not isinstance(found, Exporter) or not isinstance(
+                    getattr(found, "name", None), str
+                ):
+                    raise PluginError(
+                        f"register() needs a clientcard Exporter instance with a name, "
+                        f"got {found!r}"
+                    )
+                self._note(plugin, "exporters", found.name)
+                self.exporters.add(found.name, found, plugin)
+
+            return register
+
         self._call_register("clientcard_register_field_types", field_type)
+        self._call_register("clientcard_register_exporters", exporter)
         self._call_register("clientcard_register_rule_sets", rule_set)
         self._call_register("clientcard_register_storage_backends", storage)
         self._call_register("clientcard_register_settings", settings)
@@ -261,7 +278,13 @@ class PluginHost:
         return lines
 
     def registries(self) -> tuple[Registry[Any], ...]:
-        return (self.field_types, self.rule_sets, self.storage_backends, self.settings)
+        return (
+            self.field_types,
+            self.rule_sets,
+            self.exporters,
+            self.storage_backends,
+            self.settings,
+        )
 
     def add_settings(self, table: str, cls: type[Any]) -> None:
         """Declare a settings table of the core itself."""

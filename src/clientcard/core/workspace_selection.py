@@ -8,9 +8,10 @@ customers the selection matched at that moment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from clientcard.core import activity
@@ -19,6 +20,8 @@ from clientcard.core.classify import HISTORY, Transition
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS, SEGMENTS
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
+from clientcard.core.export import ExportContext
+from clientcard.core.export import columns as export_columns
 from clientcard.core.facts import FIELDS, Activity
 from clientcard.core.model import Customer
 from clientcard.core.selection import (
@@ -312,6 +315,47 @@ class SelectionPart(StatusPart):
                 for doc in find_docs(kept, "customer_id", customer.id):
                     kept.delete(doc["id"])
         return deleted
+
+    # -- export ------------------------------------------------------------------------
+
+    def export(
+        self,
+        format: str,
+        path: str | Path,
+        selection: Selected = None,
+        *,
+        fields: Sequence[str] | None = None,
+        keys: bool = False,
+        sort: str | None = None,
+    ) -> int:
+        """Write the selected customers (all when None) to ``path`` with an exporter.
+
+        ``fields`` picks the columns (keys or labels; default: id, every field,
+        status, tier, tags); headers are labels unless ``keys``.  The file is
+        written beside its final name and moved there when complete, so a
+        failed export leaves no half-written file.  Returns how many customers
+        were written.
+        """
+        exporter = self.plugins.exporters.get(format)
+        target = Path(path)
+        with self.store.read() as session:
+            schema = self._schema(session)
+            context = ExportContext(export_columns(schema, fields), schema, keys=keys)
+            docs = self._selected_docs(session, selection, sort=sort)
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with open(partial, "wb") as out:
+                exporter.write(iter(docs), context, out)
+            partial.replace(target)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise ValidationError(
+                "output", str(target), f"a file that can be written ({exc.strerror})"
+            ) from None
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        return len(docs)
 
     # -- segments ----------------------------------------------------------------------
 
