@@ -23,13 +23,13 @@ from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
 
 
-def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
+def parse_assignments(pairs: tuple[str, ...], *, option: str = "--set") -> dict[str, str]:
     """``KEY=VALUE`` options as a dict; a pair without ``=`` is an error naming it."""
     values: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ClientcardError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set city=Roma")
+            raise ClientcardError(f"{option} {pair!r}: expected KEY=VALUE, e.g. {option} city=Roma")
         values[key.strip()] = value
     return values
 

@@ -1,13 +1,17 @@
-"""``clientcard import``: bring records in from CSV files (bookings for now)."""
+"""``clientcard import``: bring customers and bookings in from CSV (and XLSX) files."""
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import click
 
 from clientcard.cli import ClientcardGroup
 from clientcard.cli.context import pass_workspace
+from clientcard.cli.customers import parse_assignments
+from clientcard.core.import_customers import import_customers
 from clientcard.core.importing import MATCHES, ImportReport, import_bookings
 from clientcard.core.workspace import Workspace
 
@@ -83,3 +87,67 @@ def bookings(
         dry_run=dry_run,
     )
     click.echo(_summary(report))
+
+
+@command.command("customers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", metavar="csv|xlsx", help="[default: from the suffix]")
+@click.option("--map", "mapping", multiple=True, metavar="COLUMN=FIELD", help="Map a column.")
+@click.option("--ignore-unknown", is_flag=True, help="Leave out columns that name no field.")
+@click.option("--skip-invalid", is_flag=True, help="Import good rows; write bad ones aside.")
+@click.option("--update-existing", is_flag=True, help="Update customers matched by id/e-mail.")
+@click.option(
+    "--encoding",
+    default="utf-8-sig",
+    metavar="ENC",
+    help="The file's text encoding, e.g. cp1252 [default: UTF-8, with or without BOM].",
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and show what would happen.")
+@pass_workspace()
+def customers(
+    workspace: Workspace,
+    file: Path,
+    fmt: str | None,
+    mapping: tuple[str, ...],
+    ignore_unknown: bool,
+    skip_invalid: bool,
+    update_existing: bool,
+    encoding: str,
+    dry_run: bool,
+) -> None:
+    """Import customers from a CSV or XLSX file: a card for each row.
+
+    Columns are named by field key or label in the header row (any case);
+    'tags' holds tags separated by commas.  Every value is checked by its
+    field's type; if any row is wrong, each problem is listed by row, column
+    and value and nothing is imported (unless --skip-invalid).  --update-existing
+    updates the customer whose external_id, else e-mail, a row gives.
+    """
+    pairs = parse_assignments(mapping, option="--map")
+    with click.progressbar(
+        length=0, label="checking rows", file=None if _on_terminal() else io.StringIO()
+    ) as bar:
+        report = import_customers(
+            workspace,
+            file,
+            format=fmt,
+            mapping=pairs,
+            ignore_unknown=ignore_unknown,
+            skip_invalid=skip_invalid,
+            update_existing=update_existing,
+            encoding=encoding,
+            dry_run=dry_run,
+            progress=bar.update,
+        )
+    verb = "would create" if report.dry_run else "created"
+    line = f"{verb} {_count(report.created, 'customer')}, updated {report.updated}"
+    if report.dry_run:
+        line = f"{line.replace('updated', 'would update')}; nothing was written (--dry-run)"
+    if report.rejected:
+        where = f"; see {report.rejected_path}" if report.rejected_path else ""
+        line += f"; left out {_count(report.rejected, 'invalid row')}{where}"
+    click.echo(line)
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
