@@ -76,12 +76,12 @@ def fresh(tmp_path: Path, name: str = "fresh") -> Workspace:
     return fields(ws)
 
 
-@pytest.mark.parametrize("keys", [False, True])
-def test_a_csv_export_imports_back_to_equal_records(
-    source: Workspace, tmp_path: Path, keys: bool
+@pytest.mark.parametrize(("format", "keys"), [("csv", False), ("csv", True), ("xlsx", False)])
+def test_an_export_imports_back_to_equal_records(
+    source: Workspace, tmp_path: Path, format: str, keys: bool
 ) -> None:
-    exported = tmp_path / "all.csv"
-    source.export("csv", exported, keys=keys)
+    exported = tmp_path / f"all.{format}"
+    source.export(format, exported, keys=keys)
     with fresh(tmp_path) as target:
         report = import_customers(target, exported)
         assert (report.rows, report.created, report.updated) == (len(HOSTILE), len(HOSTILE), 0)

@@ -202,7 +202,7 @@ def _targets(
     unknown: list[str] = []
     seen: dict[str, str] = {}
     for cell in header:
-        name = cell.lstrip("\ufeff").strip()
+        name = restore(cell.lstrip("\ufeff").strip())
         wanted = mapped.get(name.casefold(), name)
         key = by_name.get(wanted.casefold())
         if key is None and wanted.casefold() == TAGS:

@@ -27,7 +27,7 @@ class CsvExporter(Exporter):
     def write(self, docs: Iterable[Doc], context: ExportContext, out: IO[bytes]) -> None:
         text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
         writer = csv.writer(text)
-        writer.writerow(context.headers)
+        writer.writerow([neutralise(header) for header in context.headers])
         for doc in docs:
             writer.writerow([neutralise(value) for value in context.row(doc)])
         text.flush()
