@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
@@ -14,7 +15,7 @@ from clientcard import PluginError, ValidationError, Workspace, hookimpl
 from clientcard.core.export import FORMULA_STARTS, ExportContext, Exporter, neutralise, restore
 from clientcard.core.selection import Selection
 from clientcard.core.store import Doc
-from conftest import RunCLI
+from conftest import RunCLI, install_plugin
 from test_cli_customers import assert_user_error
 
 HOSTILE = [
@@ -177,3 +178,49 @@ def test_export_from_the_cli(run: RunCLI, filled: Workspace, tmp_path: Path) -> 
     assert_user_error(
         run("export", "--format", "csv", "-o", str(tmp_path / "no" / "dir.csv")), "output"
     )
+
+
+MAILING_LIST = """
+    import io
+    from clientcard import hookimpl
+    from clientcard.core.export import Exporter
+
+    class MailingList(Exporter):
+        name = "mailing-list"
+        label = "Mailing list"
+        description = "Name and e-mail of each customer, for a campaign tool."
+        extension = ".txt"
+
+        def write(self, docs, context, out):
+            text = io.TextIOWrapper(out, encoding="utf-8")
+            for doc in docs:
+                if doc.get("email"):
+                    text.write(f"{doc['name']} <{doc['email']}>\\n")
+            text.flush()
+            text.detach()
+
+    @hookimpl
+    def clientcard_register_exporters(register):
+        register(MailingList())
+"""
+
+
+def test_an_installed_exporter_shows_in_list_formats_and_works(
+    run: RunCLI, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = install_plugin(
+        tmp_path / "site",
+        "clientcard-mailing",
+        {"cc_mailing": textwrap.dedent(MAILING_LIST)},
+        {"mailing": "cc_mailing"},
+    )
+    monkeypatch.syspath_prepend(str(site))
+    workspace.add_customers(
+        [{"name": "Ana", "email": "ana@example.com", "tags": ["news"]}, {"name": "Bo"}]
+    )
+    listed = run("export", "--list-formats").stdout
+    assert "mailing-list" in listed and "mailing" in listed and ".txt" in listed
+    out = tmp_path / "list.txt"
+    result = run("export", "--format", "mailing-list", "-o", str(out), "--tag", "news")
+    assert result.stdout == f"exported 1 customer(s) to {out}\n"
+    assert out.read_text(encoding="utf-8") == "Ana <ana@example.com>\n"
