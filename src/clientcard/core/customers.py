@@ -41,8 +41,13 @@ def new_doc(
     now: datetime,
     today: date,
     row: int | None = None,
+    checked: bool = False,
 ) -> Doc:
-    """A new customer document from flat values (built-in and custom keys)."""
+    """A new customer document from flat values (built-in and custom keys).
+
+    ``checked`` values are already in their stored form (the importer checked
+    each one): they are taken as they are.
+    """
     doc: Doc = {
         "id": id,
         "external_id": None,
@@ -58,7 +63,14 @@ def new_doc(
         "created_at": now.isoformat(),
         "updated_at": now.isoformat(),
     }
-    _set_values(schema, doc, values, row=row)
+    if checked:
+        for key, value in values.items():
+            if key in BUILTIN_KEYS:
+                doc[key] = value
+            else:
+                doc["fields"][key] = value
+    else:
+        _set_values(schema, doc, values, row=row)
     for field in schema.defs.values():
         if field.required and _value(doc, field.key) is None:
             raise ValidationError(field.key, None, f"a value: {field.label} is required", row=row)

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
+from clientcard.core import customers as records
+from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS
 from clientcard.core.errors import ValidationError
 from clientcard.core.export import restore
@@ -110,8 +112,14 @@ def import_customers(
             dry_run=dry_run,
         )
         if not dry_run:
-            if plan.new:
-                workspace.add_customers(plan.new)
+            now, today = utc_now(), workspace._today()
+            docs = [
+                records.new_doc(
+                    schema, values, tags or (), id=0, now=now, today=today, checked=True
+                )
+                for values, tags in plan.new
+            ]
+            workspace._insert_customers(session, docs)
             for id, (values, tags) in plan.changes.items():
                 workspace.update_customer(id, values, tags=tags)
     return report
@@ -258,7 +266,8 @@ class _Plan:
         self.table = session.table(CUSTOMERS)
         self.problems: list[RowProblem] = []
         self.rows = 0
-        self.new: list[dict[str, Any]] = []
+        #: checked values (stored form) and tags of each customer to create
+        self.new: list[tuple[dict[str, Any], list[str] | None]] = []
         self.changes: dict[int, tuple[dict[str, Any], list[str] | None]] = {}
         self.rejected: list[tuple[int, list[str], list[RowProblem]]] = []
         self._emails: dict[str, int] | None = None
@@ -297,7 +306,7 @@ class _Plan:
             self.rejected.append((number, cells, problems))
             return
         if existing is None:
-            self.new.append({**values, **({"tags": tags} if tags is not None else {})})
+            self.new.append((values, tags))
         else:
             self.changes[existing] = (values, tags)
 
