@@ -76,7 +76,8 @@ class ExportContext:
         return (doc.get("fields") or {}).get(column.key)
 
     def text(self, doc: Doc, column: Column) -> str:
-        """The value as text the field type reads back ("" for none; tags joined by ", ")."""
+        """The value as the field type exports it, as text it reads back ("" for none;
+        tags joined by ", ")."""
         value = self.value(doc, column)
         if value is None:
             return ""
@@ -84,7 +85,7 @@ class ExportContext:
             return ", ".join(value)
         if column.field is None:
             return str(value)
-        return self.schema.render(column.key, value)
+        return self.schema.export_text(column.key, value)
 
     def row(self, doc: Doc) -> list[str]:
         """Every column of one document as text."""

@@ -45,8 +45,9 @@ class FieldType:
       API caller's value goes through);
     - :meth:`dump` / :meth:`load` convert between that Python value and JSON;
     - :meth:`render` writes the stored JSON value as text, such that
-      ``parse_text(render(v))`` gives the same value back (used by tables, CSV
-      export and type changes);
+      ``parse_text(render(v))`` gives the same value back (used by tables and
+      type changes);
+    - :meth:`export_text` writes it for CSV/XLSX exports (default: :meth:`render`);
     - :meth:`json_schema` describes the JSON value for website intake widgets.
 
     Raise :class:`~clientcard.core.errors.FieldValueError` with what is expected
@@ -78,6 +79,15 @@ class FieldType:
     def render(self, raw: JSONValue, field: FieldDef, ctx: FieldContext) -> str:
         """Write a stored JSON value as text that :meth:`parse_text` reads back."""
         return str(raw)
+
+    def export_text(self, raw: JSONValue, field: FieldDef, ctx: FieldContext) -> str:
+        """The text a file export (CSV, XLSX) writes; :meth:`parse_text` must read it back.
+
+        The same as :meth:`render` unless overridden: a type whose display
+        form is costly to make, or whose stored form is the better one for
+        other software (a phone's E.164), writes that instead.
+        """
+        return self.render(raw, field, ctx)
 
     def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
         """Describe the stored JSON value as a JSON Schema fragment."""
@@ -191,6 +201,13 @@ class FieldSchema:
             return ""
         field = self.get(key)
         return self.type_of(field).render(raw, field, self.ctx)
+
+    def export_text(self, key: str, raw: JSONValue) -> str:
+        """A stored value as a file export writes it (empty for no value)."""
+        if raw is None:
+            return ""
+        field = self.get(key)
+        return self.type_of(field).export_text(raw, field, self.ctx)
 
     def recheck(self, field: FieldDef, new: FieldDef, raw: JSONValue) -> JSONValue:
         """Convert a value stored under ``field`` to what ``new`` would store.

@@ -92,6 +92,11 @@ class PhoneType(FieldType):
             return str(raw)
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
+    def export_text(self, raw: JSONValue, field: FieldDef, ctx: FieldContext) -> str:
+        # E.164 as stored: what other software reads best, and no formatting
+        # pass per number (which made a 100,000-customer CSV export 3x slower)
+        return str(raw)
+
     def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
         return titled({"type": "string", "pattern": _E164, "examples": [self._example(ctx)]}, field)
 
