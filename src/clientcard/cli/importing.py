@@ -27,6 +27,15 @@ def _summary(report: ImportReport) -> str:
     return f"imported {what}"
 
 
+#: ``--encoding ENC``: the file's text encoding
+encoding_option = click.option(
+    "--encoding",
+    default="utf-8-sig",
+    metavar="ENC",
+    help="The file's text encoding, e.g. cp1252 [default: UTF-8, with or without BOM].",
+)
+
+
 # ClientcardGroup: a ClientcardError becomes "error: ..." and exit status 1 even
 # when this group runs on its own (as in tests), not only under 'clientcard'.
 @click.group("import", cls=ClientcardGroup)
@@ -48,12 +57,7 @@ def command() -> None:
     is_flag=True,
     help="Create a customer a row names but the workspace lacks (named after the cell).",
 )
-@click.option(
-    "--encoding",
-    default="utf-8-sig",
-    metavar="ENC",
-    help="The file's text encoding, e.g. cp1252 [default: UTF-8, with or without BOM].",
-)
+@encoding_option
 @click.option("--dry-run", is_flag=True, help="Check every row and show what would be imported.")
 @pass_workspace()
 def bookings(
@@ -96,12 +100,7 @@ def bookings(
 @click.option("--ignore-unknown", is_flag=True, help="Leave out columns that name no field.")
 @click.option("--skip-invalid", is_flag=True, help="Import good rows; write bad ones aside.")
 @click.option("--update-existing", is_flag=True, help="Update customers matched by id/e-mail.")
-@click.option(
-    "--encoding",
-    default="utf-8-sig",
-    metavar="ENC",
-    help="The file's text encoding, e.g. cp1252 [default: UTF-8, with or without BOM].",
-)
+@encoding_option
 @click.option("--dry-run", is_flag=True, help="Check every row and show what would happen.")
 @pass_workspace()
 def customers(

@@ -92,6 +92,12 @@ class Registry(Generic[T]):
         return {name: reg.item for name, reg in self._items.items()}
 
 
+def _check_named(found: object, kind: type, what: str) -> None:
+    """Refuse a registered object of the wrong kind, or without a name."""
+    if not isinstance(found, kind) or not isinstance(getattr(found, "name", None), str):
+        raise PluginError(f"register() needs a {what} instance with a name, got {found!r}")
+
+
 def blocked_names(configured: Iterable[str]) -> set[str]:
     """Plugin names disabled by the config and by ``$CLIENTCARD_DISABLE_PLUGINS``."""
     from_env = os.environ.get(DISABLE_ENV, "")
@@ -185,13 +191,7 @@ class PluginHost:
     def _collect(self) -> None:
         def field_type(plugin: str) -> Callable[..., None]:
             def register(ftype: FieldType) -> None:
-                if not isinstance(ftype, FieldType) or not isinstance(
-                    getattr(ftype, "name", None), str
-                ):
-                    raise PluginError(
-                        f"register() needs a clientcard.FieldType instance with a name, "
-                        f"got {ftype!r}"
-                    )
+                _check_named(ftype, FieldType, "clientcard.FieldType")
                 self._note(plugin, "field types", ftype.name)
                 self.field_types.add(ftype.name, ftype, plugin)
 
@@ -215,12 +215,7 @@ class PluginHost:
 
         def rule_set(plugin: str) -> Callable[..., None]:
             def register(rules: RuleSet) -> None:
-                if not isinstance(rules, RuleSet) or not isinstance(
-                    getattr(rules, "name", None), str
-                ):
-                    raise PluginError(
-                        f"register() needs a clientcard.RuleSet instance with a name, got {rules!r}"
-                    )
+                _check_named(rules, RuleSet, "clientcard.RuleSet")
                 self._note(plugin, "rule sets", rules.name)
                 self.rule_sets.add(rules.name, rules, plugin)
                 if rules.settings_class is not None:
@@ -230,13 +225,7 @@ class PluginHost:
 
         def exporter(plugin: str) -> Callable[..., None]:
             def register(found: Exporter) -> None:
-                if not isinstance(found, Exporter) or not isinstance(
-                    getattr(found, "name", None), str
-                ):
-                    raise PluginError(
-                        f"register() needs a clientcard Exporter instance with a name, "
-                        f"got {found!r}"
-                    )
+                _check_named(found, Exporter, "clientcard.core.export.Exporter")
                 self._note(plugin, "exporters", found.name)
                 self.exporters.add(found.name, found, plugin)
 
