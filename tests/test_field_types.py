@@ -446,3 +446,44 @@ def test_boolean_rejects() -> None:
 
 def test_error_names_the_text_as_typed_when_parsed_text_fails_validation() -> None:
     assert rejected("money", "12.505 EUR").startswith("f: '12.505 EUR' is not valid")
+
+
+def test_the_email_shortcut_agrees_with_the_full_check() -> None:
+    """Plain ASCII addresses skip email_validator once their domain passed it: same answers."""
+    import random
+    import string
+
+    from email_validator import EmailNotValidError, validate_email
+
+    from clientcard.core.errors import FieldValueError
+    from clientcard.plugins.fields.contact import EmailType
+
+    def full(address: str) -> str | None:
+        try:
+            return validate_email(address.strip(), check_deliverability=False).normalized
+        except EmailNotValidError:
+            return None
+
+    email = EmailType()
+    field = FieldDef(key="email", label="E-mail", type="email")
+
+    def quick(address: str) -> str | None:
+        try:
+            return str(email.validate(address, field, FieldContext()))
+        except FieldValueError:
+            return None
+
+    cases = [
+        "Ana@Example.COM", "a.b@x.it", "a..b@x.it", ".a@x.it", "a.@x.it", "a@localhost",
+        "a@x.local", "a@example.test", "a@x.invalid", "a@x.onion", "a@-x.com", "a@x-.com",
+        "a+tag@gmail.com", "o'neil@x.ie", "a@x.c", "ü@x.de", "a@x..it", "a@xn--80ak6aa92e.com",
+        "x" * 65 + "@x.it", "a@home.arpa", "a@x.123", " pad@x.it ",
+    ]  # fmt: skip
+    rnd = random.Random(5)
+    domains = ["gmail.com", "x.it", "localhost", "a.local", "b.test", "d..e", "-e.com", "g.x"]
+    for _ in range(500):
+        size = rnd.randint(1, 12)
+        local = "".join(rnd.choice(string.ascii_letters + "._+-'") for _ in range(size))
+        cases.append(f"{local}@{rnd.choice(domains)}")
+    for address in cases * 2:  # the second time, every domain is known
+        assert quick(address) == full(address), address

@@ -7,6 +7,7 @@ never touch an e-mail address or a phone number do not pay for them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,13 @@ _E164 = r"^\+[1-9][0-9]{1,14}$"
 _FALLBACK_PHONE_EXAMPLE = "+39 312 345 6789"
 
 
+#: an ASCII dot-atom local part (RFC 5322 atext, dots between) and an ASCII domain
+_PLAIN_EMAIL = re.compile(
+    r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
+)
+
+
 class EmailType(FieldType):
     """An e-mail address, checked for its form (not by sending mail) and normalised."""
 
@@ -33,18 +41,43 @@ class EmailType(FieldType):
 
     _EXPECTED = "an e-mail address such as name@example.com"
 
-    def validate(self, value: Any, field: FieldDef, ctx: FieldContext) -> str:
-        from email_validator import EmailNotValidError, validate_email
+    def __init__(self) -> None:
+        #: ASCII domain → whether email_validator accepts it (see validate)
+        self._domains: dict[str, bool] = {}
 
+    def validate(self, value: Any, field: FieldDef, ctx: FieldContext) -> str:
         if not isinstance(value, str):
             raise FieldValueError(self._EXPECTED)
+        text = value.strip()
+        # Most addresses are plain ASCII: a dot-atom local part, which the full
+        # check accepts as it is, at a domain it has already accepted once.
+        # Checking each domain once makes importing 100,000 customers seconds
+        # faster; anything else goes through the full check.
+        plain = _PLAIN_EMAIL.fullmatch(text)
+        # (a punycode domain, xn--, is normalised to Unicode: left to the full check)
+        if plain is not None and len(plain[1]) <= 64 and len(text) <= 254 and "xn--" not in text:
+            domain = plain[2].lower()
+            accepted = self._domains.get(domain)
+            if accepted is None:
+                accepted = self._domains[domain] = self._check(f"a@{domain}") is not None
+            if accepted:
+                return f"{plain[1]}@{domain}"
+        checked = self._check(text)
+        if checked is None:
+            raise FieldValueError(self._EXPECTED)
+        return checked
+
+    @staticmethod
+    def _check(text: str) -> str | None:
+        """The normalised address, or None when email_validator refuses it."""
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             # No DNS look-up: it is slow, needs a network, and would make an
             # import of old records fail when a domain has since lapsed.
-            checked = validate_email(value.strip(), check_deliverability=False)
+            return validate_email(text, check_deliverability=False).normalized
         except EmailNotValidError:
-            raise FieldValueError(self._EXPECTED) from None
-        return checked.normalized
+            return None
 
     def render(self, raw: JSONValue, field: FieldDef, ctx: FieldContext) -> str:
         return str(raw)
