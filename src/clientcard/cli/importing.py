@@ -11,7 +11,6 @@ import click
 from clientcard.cli import ClientcardGroup
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.customers import parse_assignments
-from clientcard.core.import_customers import import_customers
 from clientcard.core.importing import MATCHES, ImportReport, import_bookings
 from clientcard.core.workspace import Workspace
 
@@ -122,6 +121,9 @@ def customers(
     and value and nothing is imported (unless --skip-invalid).  --update-existing
     updates the customer whose external_id, else e-mail, a row gives.
     """
+    # imported here, not at the top: every clientcard command loads this module
+    from clientcard.core.import_customers import import_customers
+
     pairs = parse_assignments(mapping, option="--map")
     with click.progressbar(
         length=0, label="checking rows", file=None if _on_terminal() else io.StringIO()

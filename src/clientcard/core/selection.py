@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from attrs import evolve, field, frozen
@@ -28,7 +28,9 @@ from clientcard.core.fields import FieldSchema
 from clientcard.core.store import Doc
 from clientcard.core.tags import tag_key
 from clientcard.core.text import fold
-from clientcard.core.where import Condition, parse_where, value_of
+
+if TYPE_CHECKING:
+    from clientcard.core.where import Condition
 
 #: built-in keys a selection may sort by, besides custom fields
 SORTABLE = ("id", "name", "email", "phone", "external_id", "joined_at", "status", "tier")
@@ -174,6 +176,8 @@ class CustomerView:
         """Every customer's stored value of field ``key``, row by row (kept)."""
         found = self._values.get(key)
         if found is None:
+            from clientcard.core.where import value_of
+
             found = self._values[key] = [value_of(d, key) for d in self.docs]
         return found
 
@@ -279,6 +283,9 @@ def row_filters(
             filters.append(_test("tag_keys", wanted.issubset))
     filters += _activity_filters(selection, activity)
     if selection.where:
+        # imported here: every command would otherwise pay for the parser at start-up
+        from clientcard.core.where import parse_where
+
         filters += [_condition(c) for c in parse_where(selection.where, schema)]
     if selection.search is not None:
         filters += [_found(term) for term in fold(selection.search).split()]
