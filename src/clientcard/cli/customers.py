@@ -185,13 +185,14 @@ def list_(
     if count_only:
         click.echo(len(workspace.select(selection)))
         return
-    if fmt == "json":
-        print_json(workspace.customers_json(selection, sort=sort, limit=limit, offset=offset))
+    if fmt in ("json", "csv"):
+        docs = workspace.customers_json(selection, sort=sort, limit=limit, offset=offset)
+        if fmt == "json":
+            print_json(docs)
+        else:
+            print_csv(workspace, docs)
         return
     customers = workspace.customers(selection, sort=sort, limit=limit, offset=offset)
-    if fmt == "csv":
-        print_csv(workspace, customers)
-        return
     print_table(
         ("id", "name", "email", "phone", "joined", "status", "tags"), [_row(c) for c in customers]
     )

@@ -69,33 +69,21 @@ def print_pairs(pairs: Sequence[tuple[str, Any]], *, title: str | None = None) -
     print_table(("field", "value"), pairs, title=title)
 
 
-def print_csv(workspace: Any, customers: Sequence[Any]) -> None:
-    """Customers as CSV on stdout: built-in fields, status, tier, tags, custom fields."""
+def print_csv(workspace: Any, docs: Sequence[dict[str, Any]]) -> None:
+    """Customers (JSON form) as CSV on stdout: built-in fields, status, tier, tags, then
+    custom fields, headed by keys; each value as the CSV exporter writes it (unguarded:
+    this is for pipes, not spreadsheets)."""
     import csv
 
+    from clientcard.core.export import ExportContext, columns
+
     schema = workspace.schema()
-    custom = [f for f in schema.defs.values() if not f.builtin]
-    writer = csv.writer(sys.stdout)
-    writer.writerow(
-        ["id", "name", "email", "phone", "external_id", "joined_at", "status", "tier", "tags"]
-        + [f.key for f in custom]
+    builtin = [f.key for f in schema.defs.values() if f.builtin]
+    custom = [f.key for f in schema.defs.values() if not f.builtin]
+    context = ExportContext(
+        columns(schema, ["id", *builtin, "status", "tier", "tags", *custom]), schema, keys=True
     )
-    for c in customers:
-        fields = c.fields
-        writer.writerow(
-            [
-                c.id,
-                c.name,
-                c.email or "",
-                c.phone or "",
-                c.external_id or "",
-                c.joined_at.isoformat() if c.joined_at else "",
-                c.status or "",
-                c.tier or "",
-                ", ".join(c.tags),
-            ]
-            + [
-                "" if fields.get(f.key) is None else schema.render(f.key, fields[f.key])
-                for f in custom
-            ]
-        )
+    writer = csv.writer(sys.stdout)
+    writer.writerow(context.headers)
+    for doc in docs:
+        writer.writerow(context.row(doc))
