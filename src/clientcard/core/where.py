@@ -58,7 +58,6 @@ from clientcard.core.model import FieldDef
 from clientcard.core.text import fold as _fold
 
 Doc = dict[str, Any]
-_Test = Callable[[Doc], bool]
 _Check = Callable[[Any], bool]
 
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "contains", "is empty", "is not empty")
@@ -132,12 +131,11 @@ class Condition:
     key: str
     op: str
     value: Any
-    _test: _Test = field(eq=False, repr=False, kw_only=True)
     _value_test: Callable[[Any], bool] = field(eq=False, repr=False, kw_only=True)
 
     def matches(self, doc: Doc) -> bool:
         """Whether the customer document (JSON form) meets this condition."""
-        return self._test(doc)
+        return self._value_test(value_of(doc, self.key))
 
     def matches_value(self, raw: Any) -> bool:
         """Whether a stored value of this condition's field meets it (see :func:`value_of`)."""
@@ -152,7 +150,7 @@ def value_of(doc: Doc, key: str) -> Any:
 def matches_all(conditions: Sequence[Condition], doc: Doc) -> bool:
     """Whether ``doc`` meets every condition (true for no conditions)."""
     for condition in conditions:  # noqa: SIM110 - a loop is faster than all() here
-        if not condition._test(doc):
+        if not condition.matches(doc):
             return False
     return True
 
@@ -339,7 +337,6 @@ class _Parser:
                 key,
                 op,
                 None,
-                test=_build_test(key, check, on_empty=empty, on_error=False),
                 value_test=_value_test(check, on_empty=empty, on_error=False),
             )
         self.skip_space()
@@ -371,7 +368,6 @@ class _Parser:
             key,
             op,
             value,
-            test=_build_test(key, check, on_empty=negative, on_error=negative),
             value_test=_value_test(check, on_empty=negative, on_error=negative),
         )
 
@@ -514,14 +510,6 @@ def _check_empty(op: str) -> _Check:
     if op == "is empty":
         return lambda raw: False
     return lambda raw: True
-
-
-def _build_test(key: str, check: _Check, *, on_empty: bool, on_error: bool) -> _Test:
-    """The test of one document: read the value, then :func:`_value_test` it."""
-    on_value = _value_test(check, on_empty=on_empty, on_error=on_error)
-    if key in _TOP_LEVEL:
-        return lambda doc: on_value(doc.get(key))
-    return lambda doc: on_value(doc["fields"].get(key))
 
 
 def _value_test(check: _Check, *, on_empty: bool, on_error: bool) -> Callable[[Any], bool]:

@@ -188,12 +188,6 @@ class StatusPart(FieldsPart):
             )
         return [c for c in changes if c.old != c.new]
 
-    def ids_with_status(self, statuses: Iterable[str], *, dimension: str = "status") -> list[int]:
-        """Ids of the customers whose ``dimension`` is one of ``statuses`` (for bulk changes)."""
-        wanted = set(statuses)
-        with self.store.read() as session:
-            return [d["id"] for d in session.table(CUSTOMERS) if d.get(dimension) in wanted]
-
     def unpin(self, ids: Iterable[int], *, dimension: str = "status") -> list[Transition]:
         """Hand customers back to automation, re-classifying them now."""
         self.rule_set(dimension)  # checks the dimension
