@@ -191,7 +191,7 @@ def bench_export(
             problems.append(f"export --format {fmt} said {out.strip()!r}, not {count:,} customers")
     size = output.stat().st_size
     report.add(f"CLI: export --format {fmt} ({mb(size)} file, new process)", times, target)
-    more = f"{mb(peak)} ({(peak - loaded) / 1e6:+.1f} MB over show 1)"
+    more = f"{mb(peak)} ({(peak - loaded) / 1e6:+.1f} MB against show 1)"
     add_text(report, f"  info: {fmt} export, peak memory (max RSS)", more, str(repeat))
     ratio = peak / store
     report.rows.append(

@@ -23,6 +23,7 @@ import pytest
 from clientcard import Workspace
 from clientcard.core.store import TableSpec
 from clientcard.plugins.storage import columns as column_file
+from clientcard.plugins.storage import snapshot
 from clientcard.plugins.storage.columns import MAGIC, ColumnTable
 from clientcard.plugins.storage.tinydb_store import TinyDBStore
 
@@ -426,8 +427,9 @@ def edit_snapshot(data_dir: Path, model: Model, id: int, status: str) -> None:
     """Change one booking's status in the snapshot, as a user with an editor would."""
     path = data_dir / "activity.json"
     data = orjson.loads(path.read_bytes())
+    meta = data.pop("_clientcard")["1"]
     data["bookings"][str(id)]["status"] = status
-    path.write_bytes(orjson.dumps(data))
+    path.write_bytes(snapshot.encode(data, meta, scanned=frozenset()))  # the store's layout
     model["bookings"][id] = {**model["bookings"][id], "status": status}
 
 

@@ -35,7 +35,9 @@ class TableSpec:
     whole table (that is how adding one customer stays fast).  ``columns``
     names fields a backend may keep apart from the documents, so that
     :meth:`Table.columns` over them does not load every document (that is how
-    classifying a million bookings stays fast).
+    classifying a million bookings stays fast).  ``scanned`` marks a table
+    read whole, a document at a time (exported): a backend may then let
+    :meth:`Table.scan` read it from disk without holding it in memory.
     """
 
     name: str
@@ -43,6 +45,7 @@ class TableSpec:
     group: str = "main"
     unique: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
+    scanned: bool = False
 
 
 class Table(Protocol):
@@ -56,6 +59,15 @@ class Table(Protocol):
 
     def __len__(self) -> int:
         """How many documents the table holds."""
+
+    def scan(self) -> Iterator[Doc]:
+        """Every document, in id order, as of this context's start.
+
+        The same as iterating, except that a table not already in memory need
+        not be loaded whole: a backend may read it a document at a time (see
+        ``TableSpec.scanned``).  The context may end before the iteration
+        does.  Do not change the documents.
+        """
 
     def find(self, index: str, value: Hashable) -> list[int]:
         """Ids of the documents whose indexed field ``index`` equals ``value``."""

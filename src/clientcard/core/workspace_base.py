@@ -56,6 +56,8 @@ TABLES = (
         indexes=("external_id", "email", "phone"),
         group="customers",
         unique=("external_id",),
+        # exports read every customer: from disk, one at a time, when not in memory
+        scanned=True,
     ),
     # apart, so that reading the field definitions does not load every customer
     TableSpec(FIELDS, indexes=("key",), group="schema"),

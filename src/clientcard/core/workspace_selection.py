@@ -8,7 +8,7 @@ customers the selection matched at that moment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -338,14 +338,26 @@ class SelectionPart(StatusPart):
         """
         exporter = self.plugins.exporters.get(format)
         target = Path(path)
+        count = 0
+
+        def counted(docs: Iterable[Doc]) -> Iterator[Doc]:
+            nonlocal count
+            for doc in docs:
+                count += 1
+                yield doc
+
         with self.store.read() as session:
             schema = self._schema(session)
             context = ExportContext(export_columns(schema, fields), schema, keys=keys)
-            docs = self._selected_docs(session, selection, sort=sort)
+            if sort is None and self._selection(session, selection).is_empty():
+                # everyone, in id order: read from disk as written, never all held at once
+                docs: Iterable[Doc] = session.table(CUSTOMERS).scan()
+            else:
+                docs = self._selected_docs(session, selection, sort=sort)
         partial = target.with_name(f".{target.name}.partial")
         try:
             with open(partial, "wb") as out:
-                exporter.write(iter(docs), context, out)
+                exporter.write(counted(docs), context, out)
             partial.replace(target)
         except OSError as exc:
             partial.unlink(missing_ok=True)
@@ -355,7 +367,7 @@ class SelectionPart(StatusPart):
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        return len(docs)
+        return count
 
     # -- segments ----------------------------------------------------------------------
 

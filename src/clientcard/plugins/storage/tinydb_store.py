@@ -42,6 +42,7 @@ from clientcard.core.hookspecs import hookimpl
 from clientcard.core.memory import gc_paused
 from clientcard.core.store import Doc, Store, TableSpec, columns_of
 from clientcard.plugins.storage import columns as column_file
+from clientcard.plugins.storage import snapshot
 from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, fsync_dir, loads
 from clientcard.plugins.storage.columns import ColumnTable
 from clientcard.plugins.storage.journal import Journal, Record, encode
@@ -106,6 +107,7 @@ class Group:
         self.keys_identity: tuple[int, int, int] | None = None
         self.columns_path = path.with_suffix(".columns")
         self.column_names = {spec.name: spec.columns for spec in specs if spec.columns}
+        self.scanned = frozenset(spec.name for spec in specs if spec.scanned)
         self.columns: dict[str, ColumnTable] | None = None
         self.columns_seq = 0
         self.columns_identity: tuple[int, int, int] | None = None
@@ -142,21 +144,18 @@ class Group:
             # keys and cached columns already in memory are kept: changes keep
             # them current, and a compaction writes them without rebuilding them
 
-    def _snapshot(self, seq: int) -> dict[str, Any]:
-        data: dict[str, Any] = {name: t.ordered() for name, t in self.tables.items()}
-        data[META_TABLE] = {
-            "1": {"seq": seq, "next_ids": {n: t.next_id for n, t in self.tables.items()}}
-        }
-        return data
+    def _snapshot(self, seq: int) -> bytes:
+        meta = {"seq": seq, "next_ids": {n: t.next_id for n, t in self.tables.items()}}
+        tables = {name: t.ordered() for name, t in self.tables.items()}
+        return snapshot.encode(tables, meta, self.scanned)
 
     def write_snapshot(self, seq: int) -> None:
-        self.storage.write(self._snapshot(seq))
+        atomic_write(self.storage.path, self._snapshot(seq))
         self._written(seq)
 
     def pending(self, seq: int) -> tuple[Path, bytes]:
         """The snapshot at ``seq`` and where a big commit writes it beside the current one."""
-        data = orjson.dumps(self._snapshot(seq), option=orjson.OPT_NON_STR_KEYS)
-        return self.pending_path(seq), data
+        return self.pending_path(seq), self._snapshot(seq)
 
     def install_pending(self, seq: int) -> None:
         """Put the pending snapshot at ``seq`` in place of the current one."""
@@ -368,6 +367,14 @@ class TableView:
     def __len__(self) -> int:
         return len(self._table().docs)
 
+    def scan(self) -> Iterator[Doc]:
+        group, session = self._group, self._session
+        if not group.loaded and self._name in group.scanned and not session.ops:
+            stream = session.store.stream(group, self._name)
+            if stream is not None:
+                return stream
+        return iter(self)
+
     def find(self, index: str, value: Hashable) -> list[int]:
         if index in self._spec.unique:
             if not self._group.loaded:
@@ -565,6 +572,24 @@ class TinyDBStore(Store):
             for table_name, next_id in session.moved.items():
                 if table_name in group.tables:
                     session.undo.append(group.tables[table_name].raise_next_id(next_id))
+
+    def stream(self, group: Group, name: str) -> Iterator[Doc] | None:
+        """The documents of a scanned table as of now, read from its snapshot one at a
+        time with the journal's changes laid over them; None when only loading it will do."""
+        records = self._journal_records()
+        if any(group.name in record.snapshots for record in records):
+            return None  # a big commit not yet installed: its pending file is the truth
+        try:
+            table = snapshot.stream_table(group.storage.path, name)
+        except FileNotFoundError:
+            return None
+        if table is None:
+            return None
+        changed: dict[int, Doc | None] = {}
+        for record in records:
+            if record.seq > table.seq:
+                changed.update((int(id), doc) for t, id, doc in record.ops if t == name)
+        return snapshot.overlay(table, changed)
 
     def load_keys(self, group: Group) -> None:
         """Have at least the keys of a group in memory (the whole group if they are stale)."""
