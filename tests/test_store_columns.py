@@ -589,6 +589,28 @@ def test_a_columns_file_for_other_columns_is_ignored(
     assert loaded(store)
 
 
+def test_a_stale_columns_file_is_written_afresh_for_the_next_reader(
+    model: Model, open_store: Opener, data_dir: Path
+) -> None:
+    """After an upgrade that changes the columns, one reader pays the whole load, not all."""
+    path = data_dir / "activity.columns"
+    head, tables = column_file.load(path.read_bytes(), path) or ({}, {})
+    stamp = {"snapshot": head["snapshot"], "seq": head["seq"]}
+    path.write_bytes(column_file.dump(OTHER_COLUMNS["a column missing"](tables), stamp))
+    writer = open_store()  # a change in the journal that the fresh file must account for
+    with writer.write() as session:
+        bookings = session.table("bookings")
+        doc = {**bookings.get(2), "status": "no_show"}
+        bookings.put(doc)
+    model["bookings"][2] = doc
+    first = open_store()
+    assert answer(first) == expected(model["bookings"])
+    assert loaded(first)
+    second = open_store()
+    assert answer(second) == expected(model["bookings"])
+    assert not loaded(second)  # the columns file was rewritten, journal position included
+
+
 # -- values ----------------------------------------------------------------------------------
 
 

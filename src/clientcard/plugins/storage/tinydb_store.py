@@ -29,7 +29,7 @@ import os
 import warnings
 from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
@@ -57,6 +57,8 @@ COMPACT_RATIO = 1 / 16
 #: a commit of at least this many changes that would be compacted at once is
 #: written as snapshots directly (see TinyDBStore._commit_snapshots)
 BIG_COMMIT_OPS = 10_000
+#: new documents from which a write loads a group's cached columns to add them in bulk
+BULK_COLUMNS = 1_000
 
 
 def apply_ops(tables: dict[str, MemoryTable], ops: Sequence[Sequence[Any]]) -> list[Undo]:
@@ -254,6 +256,21 @@ class Group:
         self.columns_identity = self.current_identity()
         return True
 
+    def save_columns(self) -> None:
+        """Write the columns file afresh from the loaded documents, when it was missing or
+        written for other columns.  Stamped with the journal position the documents
+        reflect, so readers replay only what came after.  A cache: failing to write it
+        only costs the next process a whole load."""
+        if not self.column_names or not self.loaded:
+            return
+        stamp = {"snapshot": self.content_identity(), "seq": self.seq}
+        tables = {
+            name: ColumnTable.of(names, self.tables[name].ordered().values())
+            for name, names in self.column_names.items()
+        }
+        with suppress(OSError):
+            atomic_write(self.columns_path, column_file.dump(tables, stamp))
+
     def size(self) -> int:
         identity = self.current_identity()
         return identity[1] if identity else 0
@@ -436,9 +453,10 @@ class TableView:
             return
         session, group, name = self._session, self._group, self._name
         group.revision += 1
-        if new and self._spec.columns and not group.loaded:
+        if new and self._spec.columns and not group.loaded and len(docs) >= BULK_COLUMNS:
             # loaded now, the cache takes the documents in one go; loaded after,
-            # it would replay them one by one from the write's changes
+            # it would replay them one by one from the write's changes (a few
+            # documents: cheaper than reading the cache to add them)
             session.store.load_columns(group, session)
         for holder in self._holders():
             session.undo.append(
@@ -608,6 +626,8 @@ class TinyDBStore(Store):
             self._replay(group)
         if group.columns is None:  # stale, or a big commit since (see Group.apply)
             self.load(group, session)
+            if session is None or not session.ops:
+                group.save_columns()  # so that the next process need not load it whole
             return
         if session is not None:
             for table_name, id, doc in session.ops:
