@@ -80,13 +80,13 @@ def test_csv_is_read_back_by_the_csv_module(filled: Workspace, tmp_path: Path) -
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, for spreadsheets
     rows = read_csv(out)
     assert rows[0] == [
-        "Id", "Name", "E-mail", "Phone", "External id", "Joined", "Postal code", "Visits",
-        "Notes", "Status", "Tier", "Tags",
+        "Id", "Name", "E-mail", "Phone", "External id", "Joined", "Birth date", "Postal code",
+        "Visits", "Notes", "Status", "Tier", "Tags",
     ]  # fmt: skip
-    assert [restore(r[8]) for r in rows[1:]] == stored_notes(filled)
-    assert all(not (r[1] + r[8]).startswith(FORMULA_STARTS) for r in rows[1:])
-    assert {r[6] for r in rows[1:]} == {"00123"}  # leading zeros kept
-    assert [r[11] for r in rows[1:3]] == ["", "vip"]
+    assert [restore(r[9]) for r in rows[1:]] == stored_notes(filled)
+    assert all(not (r[1] + r[9]).startswith(FORMULA_STARTS) for r in rows[1:])
+    assert {r[7] for r in rows[1:]} == {"00123"}  # leading zeros kept
+    assert [r[12] for r in rows[1:3]] == ["", "vip"]
 
 
 def test_columns_by_key_or_label_and_headers_as_keys(filled: Workspace, tmp_path: Path) -> None:

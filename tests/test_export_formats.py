@@ -113,6 +113,7 @@ def test_xlsx_holds_every_value_as_text_that_restores_exactly(
         "Phone",
         "External id",
         "Joined",
+        "Birth date",
         "Postal code",
         "Nickname",
         "Birthday",

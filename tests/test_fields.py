@@ -36,6 +36,7 @@ def test_add_and_list_fields(run: RunCLI) -> None:
         "phone",
         "external_id",
         "joined_at",
+        "birth_date",  # a starter field: every new workspace has it
         "hair_type",
     ]
     hair = fields[-1]

@@ -411,8 +411,9 @@ def test_unknown_field_lists_the_known_ones(shop: Workspace) -> None:
     exc = error(shop, "cty = Roma")
     assert str(exc) == (
         "--where 'cty = Roma': at column 1, unknown field 'cty' (fields: name, email, phone, "
-        "external_id, joined_at, id, status, tier, tags, created_at, updated_at, city, visits, "
-        "weight, deposit, birthday, last_visit, hair_type, services, newsletter, notes); "
+        "external_id, joined_at, id, status, tier, tags, created_at, updated_at, birth_date, "
+        "city, visits, weight, deposit, birthday, last_visit, hair_type, services, newsletter, "
+        "notes); "
         "did you mean 'city'?"
     )
     assert isinstance(exc, ValidationError)

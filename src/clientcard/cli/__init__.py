@@ -60,23 +60,39 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
 
 def _register_commands() -> None:
     from clientcard.cli import (
+        actions,
         activity,
+        card,
         classify,
         config,
         customers,
+        duplicates,
         export,
         fields,
+        forms,
         importing,
         init,
+        merge,
         plugins,
         segments,
         tags,
     )
 
-    modules = (init, customers, fields, tags, segments, classify, importing, export)
-    for module in (*modules, config, plugins):
+    modules = (
+        init,
+        customers,
+        fields,
+        tags,
+        segments,
+        classify,
+        actions,
+        duplicates,
+        importing,
+        export,
+    )
+    for module in (*modules, forms, config, plugins):
         cli.add_command(module.command)
-    for group in activity.commands:
+    for group in (*merge.commands, *card.commands, *activity.commands):
         cli.add_command(group)
 
 

@@ -1,4 +1,5 @@
-"""``clientcard bookings|payments|messages|marketing``: record and list customer activity.
+"""``clientcard bookings|payments|messages|marketing|notes|reviews|memberships``: record,
+change and list what a customer's card holds besides its fields.
 
 One command group per activity kind, built from the kind's fields, so the
 options always match what the API accepts.
@@ -17,7 +18,14 @@ from clientcard.core.activity import KINDS, ActivityKind
 from clientcard.core.errors import ClientcardError, NotFoundError
 from clientcard.core.workspace import Workspace
 
-GROUP_NAMES = {"booking": "bookings", "payment": "payments", "message": "messages"}
+GROUP_NAMES = {
+    "booking": "bookings",
+    "payment": "payments",
+    "message": "messages",
+    "note": "notes",
+    "review": "reviews",
+    "membership": "memberships",
+}
 
 
 def resolve_customer(workspace: Workspace, id: int | None, external_id: str | None) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from clientcard.cli.context import pass_workspace
+from clientcard.cli.duplicates import describe_look_alikes
 from clientcard.cli.output import (
     as_of_option,
     format_option,
@@ -17,7 +18,7 @@ from clientcard.cli.output import (
     print_table,
 )
 from clientcard.cli.selection import selection_options, with_ids
-from clientcard.core.errors import ClientcardError
+from clientcard.core.errors import ClientcardError, LikelyDuplicateError
 from clientcard.core.model import Customer
 from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
@@ -57,6 +58,11 @@ def command() -> None:
 @click.option("--joined-at", help="Date joined, YYYY-MM-DD [default: today].")
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
 @set_option
+@click.option(
+    "--reject-duplicates",
+    is_flag=True,
+    help="Refuse a customer who looks like one already stored (else: a warning).",
+)
 @pass_workspace()
 def add(
     workspace: Workspace,
@@ -67,17 +73,39 @@ def add(
     joined_at: str | None,
     tags: tuple[str, ...],
     assignments: tuple[str, ...],
+    reject_duplicates: bool,
 ) -> None:
-    """Add a customer and print its id (alone, for scripts)."""
-    customer = workspace.add_customer(
-        name,
-        email=email,
-        phone=phone,
-        external_id=external_id,
-        joined_at=joined_at,
-        tags=tags,
-        fields=parse_assignments(assignments),
-    )
+    """Add a customer and print its id (alone, for scripts).
+
+    A customer who looks like one already stored (same e-mail or phone with a
+    similar name...; see 'clientcard duplicates') is added with a warning on
+    stderr naming that customer, or refused with --reject-duplicates.
+    """
+    fields = parse_assignments(assignments)
+    # one write: the customers compared are exactly those the new one joins
+    with workspace.batch():
+        look_alikes = workspace.similar_customers(
+            {**fields, "name": name, "email": email, "phone": phone}
+        )
+        if look_alikes and reject_duplicates:
+            raise LikelyDuplicateError(
+                f"not added: the new customer looks like {describe_look_alikes(look_alikes)} "
+                "(--reject-duplicates)",
+                tuple(look_alikes),
+            )
+        customer = workspace.add_customer(
+            name,
+            email=email,
+            phone=phone,
+            external_id=external_id,
+            joined_at=joined_at,
+            tags=tags,
+            fields=fields,
+        )
+    for found in look_alikes:
+        click.echo(
+            f"warning: the new customer {customer.id} looks like {found.describe()}", err=True
+        )
     click.echo(customer.id)
 
 
@@ -86,28 +114,15 @@ def add(
 @format_option("table", "json")
 @pass_workspace()
 def show(workspace: Workspace, id: int, fmt: str) -> None:
-    """Show one customer."""
-    customer = workspace.get_customer(id)
-    data = workspace.to_json(customer)
+    """Show one customer's card: status, fields, analytics, activity, notes, documents,
+    reviews, referrals, related people and memberships."""
+    from clientcard.cli.card import print_card
+
+    data = workspace.card(id)
     if fmt == "json":
-        print_json(data)
+        print_json({**data["customer"], "card": {k: v for k, v in data.items() if k != "customer"}})
         return
-    schema = workspace.schema()
-    pairs: list[tuple[str, Any]] = [("id", customer.id)]
-    for field in schema.defs.values():
-        raw = data[field.key] if field.builtin else data["fields"].get(field.key)
-        pairs.append((field.label, schema.render(field.key, raw)))
-    pairs += [
-        (
-            "Status",
-            (customer.status or "") + (" (set by hand)" if "status" in customer.pinned else ""),
-        ),
-        *([("Tier", customer.tier)] if customer.tier else []),
-        ("Tags", ", ".join(customer.tags)),
-        ("Created", customer.created_at.isoformat(timespec="seconds")),
-        ("Updated", customer.updated_at.isoformat(timespec="seconds")),
-    ]
-    print_pairs(pairs, title=f"customer {customer.id}")
+    print_card(data)
 
 
 @command.command("edit")

@@ -11,6 +11,7 @@ import click
 from clientcard.cli import ClientcardGroup
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.customers import parse_assignments
+from clientcard.core.duplicates import LookAlike
 from clientcard.core.importing import MATCHES, ImportReport, import_bookings
 from clientcard.core.workspace import Workspace
 
@@ -99,6 +100,11 @@ def bookings(
 @click.option("--ignore-unknown", is_flag=True, help="Leave out columns that name no field.")
 @click.option("--skip-invalid", is_flag=True, help="Import good rows; write bad ones aside.")
 @click.option("--update-existing", is_flag=True, help="Update customers matched by id/e-mail.")
+@click.option(
+    "--reject-duplicates",
+    is_flag=True,
+    help="Refuse rows that look like a stored customer or an earlier row (else: warnings).",
+)
 @encoding_option
 @click.option("--dry-run", is_flag=True, help="Check every row and show what would happen.")
 @pass_workspace()
@@ -110,6 +116,7 @@ def customers(
     ignore_unknown: bool,
     skip_invalid: bool,
     update_existing: bool,
+    reject_duplicates: bool,
     encoding: str,
     dry_run: bool,
 ) -> None:
@@ -120,6 +127,9 @@ def customers(
     field's type; if any row is wrong, each problem is listed by row, column
     and value and nothing is imported (unless --skip-invalid).  --update-existing
     updates the customer whose external_id, else e-mail, a row gives.
+    A row that looks like a stored customer or an earlier row (see
+    'clientcard duplicates') gets a warning naming it; --reject-duplicates
+    makes it a bad row instead.
     """
     # imported here, not at the top: every clientcard command loads this module
     from clientcard.core.import_customers import import_customers
@@ -136,6 +146,7 @@ def customers(
             ignore_unknown=ignore_unknown,
             skip_invalid=skip_invalid,
             update_existing=update_existing,
+            reject_duplicates=reject_duplicates,
             encoding=encoding,
             dry_run=dry_run,
             progress=bar.update,
@@ -147,7 +158,25 @@ def customers(
     if report.rejected:
         where = f"; see {report.rejected_path}" if report.rejected_path else ""
         line += f"; left out {_count(report.rejected, 'invalid row')}{where}"
+    _warn_look_alikes(report.look_alikes)
     click.echo(line)
+
+
+#: look-alike warnings shown one by one; past these, a count
+MAX_WARNINGS = 20
+
+
+def _warn_look_alikes(look_alikes: tuple[tuple[int, tuple[LookAlike, ...]], ...]) -> None:
+    for number, found in look_alikes[:MAX_WARNINGS]:
+        described = "; ".join(f.describe() for f in found)
+        click.echo(f"warning: row {number} looks like {described}", err=True)
+    if len(look_alikes) > MAX_WARNINGS:
+        more = len(look_alikes) - MAX_WARNINGS
+        click.echo(
+            f"warning: ... and {_count(more, 'more row')} that look like customers already "
+            "stored or earlier rows (see 'clientcard duplicates' after the import)",
+            err=True,
+        )
 
 
 def _on_terminal() -> bool:

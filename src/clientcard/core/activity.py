@@ -1,7 +1,9 @@
-"""Customer activity: bookings, payments, messages and marketing events.
+"""Customer activity: bookings, payments, messages and marketing events; and the
+card's own records kept the same way: notes, reviews and memberships.
 
-Activity lives in its own tables (file group ``activity``), apart from the
-customer records, so recording a booking never rewrites a customer.  Each kind
+Activity lives in its own tables (file group ``activity``; the card's records in
+group ``card``), apart from the customer records, so recording a booking never
+rewrites a customer.  Each kind
 is described by an :class:`ActivityKind`: its table, its fields (validated by
 the same field types as customer fields, so the CLI, CSV import and the API
 read values alike) and its allowed statuses.  Documents are kept in their JSON
@@ -24,6 +26,8 @@ from clientcard.core.model import FieldDef
 from clientcard.core.store import Doc, TableSpec, WritableTable, holder
 
 ACTIVITY_GROUP = "activity"
+#: notes, reviews, memberships: read with one card, never by classification
+CARD_GROUP = "card"
 
 
 @frozen(cache_hash=True, slots=False)
@@ -38,14 +42,21 @@ class ActivityKind:
     default_status: str | None = None
     #: the fields classification reads: the store may keep them apart (TableSpec.columns)
     columns: tuple[str, ...] = ()
+    group: str = ACTIVITY_GROUP
+    #: whether recording one can change the customer's status (re-classify then)
+    classified: bool = True
+    #: fields every record must have
+    required: tuple[str, ...] = ()
+    #: (field, lowest, highest) for whole-number fields with a range
+    bounds: tuple[tuple[str, int, int], ...] = ()
 
     def spec(self) -> TableSpec:
         return TableSpec(
             self.table,
             indexes=("customer_id", "external_id"),
-            group=ACTIVITY_GROUP,
+            group=self.group,
             unique=("external_id",),
-            columns=("customer_id", *self.columns),
+            columns=("customer_id", *self.columns) if self.classified else (),
         )
 
     @cached_property
@@ -101,7 +112,7 @@ PAYMENT = ActivityKind(
     ),
     status_field="status",
     default_status="received",
-    columns=("status", "amount", "paid_at", "recorded_at"),
+    columns=("status", "amount", "paid_at", "recorded_at", "due_date"),
 )
 MESSAGE = ActivityKind(
     name="message",
@@ -129,7 +140,56 @@ MARKETING = ActivityKind(
     default_status="delivered",
     columns=("campaign", "event", "at"),
 )
-KINDS: dict[str, ActivityKind] = {k.name: k for k in (BOOKING, PAYMENT, MESSAGE, MARKETING)}
+NOTE = ActivityKind(
+    name="note",
+    table="notes",
+    fields=(
+        _text("text", "Text", "long-text"),
+        _text("author", "Author"),
+        _text("pinned", "Pinned", "boolean"),
+        _text("external_id", "External id"),
+    ),
+    group=CARD_GROUP,
+    classified=False,
+    required=("text",),
+)
+REVIEW_ABOUT = ("order", "staff")
+REVIEW = ActivityKind(
+    name="review",
+    table="reviews",
+    fields=(
+        _choice("about", "About", REVIEW_ABOUT),
+        _text("rating", "Rating", "integer"),
+        _text("text", "Text", "long-text"),
+        _text("staff", "Staff"),
+        _text("booking", "Booking", "integer"),
+        _text("at", "Time", "datetime"),
+        _text("external_id", "External id"),
+    ),
+    status_field="about",
+    default_status="order",
+    group=CARD_GROUP,
+    classified=False,
+    required=("rating",),
+    bounds=(("rating", 1, 5),),
+)
+MEMBERSHIP = ActivityKind(
+    name="membership",
+    table="memberships",
+    fields=(
+        _text("plan", "Plan"),
+        _text("start", "Start", "date"),
+        _text("end", "End", "date"),
+        _text("price", "Price", "money"),
+        _text("external_id", "External id"),
+    ),
+    group=CARD_GROUP,
+    classified=False,
+    required=("plan", "start"),
+)
+KINDS: dict[str, ActivityKind] = {
+    k.name: k for k in (BOOKING, PAYMENT, MESSAGE, MARKETING, NOTE, REVIEW, MEMBERSHIP)
+}
 
 
 def kind(name: str) -> ActivityKind:
@@ -220,8 +280,21 @@ def new_doc(
         doc[kind.status_field] = kind.default_status
     if kind is BOOKING and doc["date"] is None:
         raise ValidationError("date", None, "the booking's date (YYYY-MM-DD) or date-time")
+    check_values(kind, doc)
     doc["recorded_at"] = now if isinstance(now, str) else now.isoformat()
     return doc
+
+
+def check_values(kind: ActivityKind, doc: Doc) -> None:
+    """Refuse a record without a required value, or with a number out of its range."""
+    labels = {f.key: f.label for f in kind.fields}
+    for key in kind.required:
+        if doc.get(key) in (None, ""):
+            raise ValidationError(key, None, f"a value: the {kind.name}'s {labels[key].lower()}")
+    for key, low, high in kind.bounds:
+        value = doc.get(key)
+        if value is not None and not low <= value <= high:
+            raise ValidationError(key, value, f"a whole number from {low} to {high}")
 
 
 def check_external_id(table: WritableTable, kind: ActivityKind, doc: Doc, row: int | None) -> None:

@@ -90,5 +90,41 @@ class NotFoundError(ClientcardError):
     """A customer (or another record) with the given id does not exist."""
 
 
+class MergeError(ClientcardError):
+    """A merge that cannot be done or undone as asked (the message says why)."""
+
+
 class DuplicateError(ClientcardError):
     """A value that must be unique (such as ``external_id``) is already taken."""
+
+
+class LikelyDuplicateError(ClientcardError):
+    """A new record looks like a customer already stored, and duplicates were refused.
+
+    Raised when adding with ``--reject-duplicates``; the message names the
+    customer(s) it looks like and why.  ``look_alikes`` holds them
+    (:class:`~clientcard.core.duplicates.LookAlike`).
+    """
+
+    def __init__(self, message: str, look_alikes: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.look_alikes = look_alikes
+
+
+class FormError(ClientcardError):
+    """A form submission whose answers do not fit: every problem, by field key.
+
+    ``form`` names the intake form; ``errors`` maps each field key to what is
+    wrong with its answer and what is expected (an unknown key, a value its
+    field type refuses, a required answer left blank, a plugin's rule), all of
+    them, not only the first.  Nothing was written.
+    """
+
+    def __init__(self, form: str, errors: dict[str, str]) -> None:
+        self.form = form
+        self.errors = dict(errors)
+        problems = "; ".join(f"{key}: {problem}" for key, problem in self.errors.items())
+        count = len(self.errors)
+        super().__init__(
+            f"form {form!r}: {count} answer{'' if count == 1 else 's'} not valid: {problems}"
+        )

@@ -24,7 +24,7 @@ Columns = Mapping[str, Sequence[Any]]
 #: the activity fields facts are made of, per table argument of :class:`Facts`
 FIELDS: dict[str, tuple[str, ...]] = {
     "bookings": ("customer_id", "date", "status", "amount"),
-    "payments": ("customer_id", "status", "amount", "paid_at", "recorded_at"),
+    "payments": ("customer_id", "status", "amount", "paid_at", "recorded_at", "due_date"),
     "messages": ("customer_id", "direction", "at", "recorded_at"),
     "marketing": ("customer_id", "campaign", "event", "at"),
 }
@@ -168,17 +168,23 @@ class Activity:
     @cached_property
     def payments(self) -> dict[int, tuple[int, Decimal, Decimal]]:
         """Customer → (payments received or refunded by ``as_of``, amount received and
-        not refunded by then, amount overdue)."""
+        not refunded by then, amount overdue: marked overdue, or due before ``as_of``)."""
         found: dict[int, tuple[int, Decimal, Decimal]] = {}
         today = self.today
         t = self.table("payments")
         rows = zip(
-            t["customer_id"], t["status"], t["amount"], t["paid_at"], t["recorded_at"], strict=True
+            t["customer_id"],
+            t["status"],
+            t["amount"],
+            t["paid_at"],
+            t["recorded_at"],
+            t["due_date"],
+            strict=True,
         )
         zero = Decimal(0)
-        for customer, status, money, paid_at, recorded_at in rows:
+        for customer, status, money, paid_at, recorded_at, due_date in rows:
             count, received, overdue = found.get(customer, (0, zero, zero))
-            if status == "overdue":
+            if status == "overdue" or (status == "due" and due_date and due_date < today):
                 overdue += self.amount(money) or zero
             elif (
                 status in ("received", "refunded")
@@ -261,6 +267,11 @@ class Facts:
         self.currency = activity.currency
         self.timezone = activity.timezone
 
+    def amount(self, money: Any) -> Decimal | None:
+        """A stored money value as a Decimal in the workspace currency (None when it has
+        none, or is in another currency)."""
+        return self._activity.amount(money)
+
     def day(self, days_before: int) -> str:
         """The ISO date ``days_before`` days before ``as_of``."""
         return self._activity.day(days_before)
@@ -279,7 +290,7 @@ class Facts:
     @property
     def payments(self) -> list[dict[str, Any]]:
         """This customer's payments: ``id``, ``status``, ``amount``, ``paid_at``,
-        ``recorded_at``."""
+        ``recorded_at``, ``due_date``."""
         return self._activity.rows["payments"].get(self.id, [])
 
     @property
@@ -346,6 +357,7 @@ class Facts:
 
     @property
     def overdue_total(self) -> Decimal:
+        """Amount of payments marked overdue, or due before ``as_of``."""
         found = self._activity.payments.get(self.id)
         return found[2] if found else Decimal(0)
 

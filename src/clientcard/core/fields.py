@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import attrs
 from attrs import field, frozen
 
 from clientcard.core.errors import (
@@ -25,13 +26,63 @@ from clientcard.core.model import FieldDef, JSONValue
 
 
 @frozen
+class Identity:
+    """How a field's values tell whether two customers are one person (docs/duplicates.md).
+
+    ``match`` is how two values are compared: ``"exact"`` (as stored),
+    ``"normalised"`` (case, accents and spacing ignored) or ``"fuzzy"``
+    (similar text counts, e.g. a typo).  ``weight`` (0 to 1) is how strongly
+    two equal values say "the same person" on their own; ``mismatch`` (0 to 1)
+    how strongly two different values say "not the same person" (0 for
+    values people have several of, such as phone numbers).
+    """
+
+    match: str
+    weight: float
+    mismatch: float = 0.0
+
+
+class IdScheme:
+    """A kind of identity number and its checksum (Iran's national code ...).
+
+    Registered by plugins with ``clientcard_register_id_schemes``; a field of
+    type ``national-id`` picks one with its option ``scheme``.  Set ``name``
+    (what the option takes), ``label``, ``description`` and ``example`` (a
+    valid number, shown in error messages), and override:
+
+    - :meth:`normalise`: the number as typed → the form stored (digits in
+      ASCII, separators removed ...);
+    - :meth:`check`: whether a normalised number is valid (its check digit).
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    example: ClassVar[str] = ""
+
+    def normalise(self, text: str) -> str:
+        """The number as stored; the default removes spaces and dashes."""
+        return "".join(text.split()).replace("-", "")
+
+    def check(self, text: str) -> bool:
+        """Whether ``text`` (already normalised) is a valid number of the scheme."""
+        return bool(text)
+
+
+@frozen
 class FieldContext:
-    """Workspace settings a field type may need: phone region, currency, time zone, locale."""
+    """Workspace settings a field type may need: phone region, currency, time zone, locale.
+
+    ``id_schemes`` are the identity-number schemes the enabled plugins
+    provide, by name (what the ``national-id`` type checks numbers with); they
+    do not take part in comparing two contexts.
+    """
 
     region: str | None = None
     currency: str | None = None
     timezone: ZoneInfo = field(factory=lambda: ZoneInfo("UTC"))
     locale: str = "en"
+    id_schemes: Mapping[str, IdScheme] = field(factory=dict, eq=False)
 
 
 class FieldType:
@@ -59,6 +110,22 @@ class FieldType:
     description: ClassVar[str] = ""
     #: True when the type draws its values from ``FieldDef.choices``.
     uses_choices: ClassVar[bool] = False
+    #: Set when a value of this type identifies a person (an e-mail address, a
+    #: phone number): fields of the type are then compared when looking for
+    #: duplicates, unless ``[duplicates.fields.<key>]`` says otherwise.
+    identity: ClassVar[Identity | None] = None
+    #: The settings a field of this type may hold in ``FieldDef.options``, by
+    #: name, each with what it expects (shown when an option is refused).  An
+    #: option not named here is refused before :meth:`check_option` is asked.
+    accepted_options: ClassVar[Mapping[str, str]] = {}
+
+    def check_option(self, name: str, value: JSONValue, field: FieldDef, ctx: FieldContext) -> Any:
+        """Check one option of ``field`` (``name`` is in :attr:`accepted_options`).
+
+        Return its normalised value, or raise :class:`FieldValueError` saying
+        what is expected; the core adds the field and the option's name.
+        """
+        return value
 
     def parse_text(self, text: str, field: FieldDef, ctx: FieldContext) -> Any:
         """Turn text typed by a person into a Python value (not yet validated)."""
@@ -135,6 +202,32 @@ BUILTIN_FIELDS: tuple[FieldDef, ...] = (
     FieldDef(key="joined_at", label="Joined", type="date", builtin=True),
 )
 BUILTIN_KEYS = frozenset(f.key for f in BUILTIN_FIELDS)
+
+#: Fields a new workspace starts with; unlike the built-in ones, a business may
+#: edit them freely or remove them.  ``birth_date`` is what vCard export,
+#: duplicate detection and birthday segments look for.
+STARTER_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef(key="birth_date", label="Birth date", type="date"),
+)
+
+
+@frozen
+class FieldPreset:
+    """A ready-made field definition: ``clientcard fields add [KEY] --preset NAME``.
+
+    Registered by plugins with ``clientcard_register_field_presets``.  ``key``
+    is the key used when none is given; ``choices`` and ``options`` are the
+    starting ones (a business adds choices with ``--choice``).
+    """
+
+    name: str
+    key: str
+    type: str
+    label: str
+    description: str = ""
+    choices: tuple[str, ...] = ()
+    options: Mapping[str, JSONValue] = field(factory=dict)
+    help: str = ""
 
 
 def check_key(key: str) -> None:
@@ -219,8 +312,11 @@ class FieldSchema:
         probe = FieldSchema([new], self.types, self.ctx)
         return probe.coerce(new.key, text)
 
-    def check_definition(self, field: FieldDef) -> None:
-        """Refuse a definition whose type is unknown or whose choices do not fit it."""
+    def check_definition(self, field: FieldDef) -> FieldDef:
+        """Refuse a definition whose type is unknown or whose choices or options do not fit it.
+
+        Returns the definition with its options normalised (see :meth:`check_options`).
+        """
         if field.type not in self.types:
             raise FieldDefinitionError(
                 f"unknown field type {field.type!r}; "
@@ -238,3 +334,31 @@ class FieldSchema:
             )
         if len(set(field.choices)) != len(field.choices):
             raise FieldDefinitionError(f"field {field.key!r}: choices repeat a value")
+        return self.check_options(field)
+
+    def check_options(self, field: FieldDef) -> FieldDef:
+        """``field`` with its options checked and normalised by its type.
+
+        An option the type does not accept, or a value it refuses, is a
+        :class:`FieldDefinitionError` naming the field, the option and what is
+        expected.
+        """
+        if not field.options:
+            return field
+        ftype = self.types[field.type]
+        checked: dict[str, JSONValue] = {}
+        for name, value in field.options.items():
+            if name not in ftype.accepted_options:
+                known = ", ".join(sorted(ftype.accepted_options))
+                raise FieldDefinitionError(
+                    f"field {field.key!r}: type {field.type!r} has no option {name!r}; "
+                    + (f"its options: {known}" if known else "it takes no options")
+                )
+            try:
+                checked[name] = ftype.check_option(name, value, field, self.ctx)
+            except FieldValueError as exc:
+                raise FieldDefinitionError(
+                    f"field {field.key!r}: option {name}={value!r} is not valid; "
+                    f"expected {exc.expected}"
+                ) from None
+        return attrs.evolve(field, options=checked)

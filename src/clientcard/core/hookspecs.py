@@ -22,9 +22,12 @@ import click
 import pluggy
 
 if TYPE_CHECKING:
+    from clientcard.core.actions import ActionKind
     from clientcard.core.classify import RuleSet
     from clientcard.core.export import Exporter
-    from clientcard.core.fields import FieldType
+    from clientcard.core.fields import FieldPreset, FieldType, IdScheme
+    from clientcard.core.forms import FormCollector
+    from clientcard.core.merge import MergeStrategy
     from clientcard.core.model import Customer
     from clientcard.core.store import StoreFactory
     from clientcard.core.workspace import Workspace
@@ -44,6 +47,31 @@ def clientcard_register_field_types(register: Callable[[FieldType], None]) -> No
     Call ``register(field_type)`` with an instance of a
     :class:`clientcard.FieldType` subclass for each type.  Its ``name`` is what a
     business writes in ``clientcard fields add KEY --type NAME``.
+    """
+
+
+@hookspec
+def clientcard_register_id_schemes(register: Callable[[IdScheme], None]) -> None:
+    """Provide identity-number schemes with their checksums, for ``national-id`` fields.
+
+    Call ``register(scheme)`` with an instance of a :class:`clientcard.IdScheme`
+    subclass: ``name`` (what a field's option ``scheme`` takes), ``label``,
+    ``description``, ``example`` (a valid number), ``normalise(text)`` (the
+    number as stored) and ``check(text)`` (whether a normalised number is
+    valid).  A business uses it with
+    ``clientcard fields add KEY --type national-id --option scheme=NAME``.
+    """
+
+
+@hookspec
+def clientcard_register_field_presets(register: Callable[[FieldPreset], None]) -> None:
+    """Provide ready-made field definitions: ``clientcard fields add [KEY] --preset NAME``.
+
+    Call ``register(preset)`` with a :class:`clientcard.FieldPreset`: its
+    ``name``, the ``key`` used when none is given, the field's ``type``,
+    ``label``, a ``description`` of the preset, and starting ``choices``,
+    ``options`` and ``help``.  The type must be one some enabled plugin
+    provides when the business adds the field.
     """
 
 
@@ -72,12 +100,53 @@ def clientcard_register_exporters(register: Callable[[Exporter], None]) -> None:
 
 
 @hookspec
+def clientcard_register_merge_strategies(register: Callable[[MergeStrategy], None]) -> None:
+    """Provide merge strategies, used as ``clientcard merge --strategy NAME``.
+
+    Call ``register(strategy)`` with an instance of a
+    :class:`clientcard.core.merge.MergeStrategy` subclass.  It decides which
+    record survives (``survivor``) and, where records disagree, whose value is
+    kept (``pick``); the engine does the rest whatever it decides (tags,
+    e-mails and phones unioned, activity moved, losing values kept, undo).
+    A business makes one the default with ``[merge] strategy = "NAME"``.
+    """
+
+
+@hookspec
+def clientcard_register_action_kinds(register: Callable[[ActionKind], None]) -> None:
+    """Provide kinds of action needing attention, listed by ``clientcard actions``.
+
+    Call ``register(kind)`` with an instance of a
+    :class:`clientcard.core.actions.ActionKind` subclass.  Its pure
+    ``find(facts, settings)`` looks at one customer's facts (as rule sets see
+    them) and returns the :class:`~clientcard.core.actions.Action` items it
+    finds; its ``settings_class``, if any, is read from ``[actions.NAME]``.
+    """
+
+
+@hookspec
 def clientcard_register_storage_backends(register: Callable[[str, StoreFactory], None]) -> None:
     """Provide storage backends, selected by ``[storage] backend = "NAME"``.
 
     Call ``register(name, factory)``; ``factory(data_dir, schema)`` returns an
     object implementing :class:`clientcard.core.store.Store` for the workspace's
     data directory.
+    """
+
+
+@hookspec
+def clientcard_register_form_collectors(register: Callable[[FormCollector], None]) -> None:
+    """Add your own questions to intake forms (``signup``, ``scheduling``, ``contact`` ...).
+
+    Call ``register(collector)`` with an instance of a
+    :class:`clientcard.FormCollector` subclass.  Its ``questions(form)``
+    returns the :class:`clientcard.FieldDef` questions it adds to that form
+    (key, label, type, required, choices, help; none for forms it does not
+    serve); its optional ``check(form, answers)`` returns problems across
+    answers by field key.  Answers are stored on the card under the question's
+    key; a key no field defines becomes a field your plugin provides.  The
+    questions appear in ``clientcard forms schema FORM`` and are checked by
+    ``clientcard forms submit``.
     """
 
 
@@ -141,9 +210,11 @@ def clientcard_status_changed(
 def clientcard_activity_recorded(
     workspace: Workspace, customer: Customer, kind: str, record: dict[str, Any], created: bool
 ) -> None:
-    """A booking, payment, message or marketing event was recorded or updated.
+    """A booking, payment, message, marketing event, note, review or membership was
+    recorded or updated.
 
-    ``kind`` is ``"booking"``, ``"payment"``, ``"message"`` or ``"marketing"``;
+    ``kind`` is ``"booking"``, ``"payment"``, ``"message"``, ``"marketing"``,
+    ``"note"``, ``"review"`` or ``"membership"``;
     ``record`` is its stored JSON form; ``created`` is False for an update.
     """
 
@@ -151,3 +222,23 @@ def clientcard_activity_recorded(
 @hookspec
 def clientcard_customer_deleted(workspace: Workspace, customer: Customer) -> None:
     """A customer record was deleted; ``customer`` is the record as it was."""
+
+
+@hookspec
+def clientcard_customers_merged(
+    workspace: Workspace, survivor: Customer, merged: list[int], merge_id: int
+) -> None:
+    """Customer records were merged into ``survivor`` (the record after the merge).
+
+    ``merged`` are the ids that no longer exist: point the host's own
+    references at ``survivor.id``.  ``merge_id`` names the merge for
+    ``clientcard unmerge``.  Called once, after the merge is on disk.
+    """
+
+
+@hookspec
+def clientcard_customers_unmerged(
+    workspace: Workspace, customers: list[Customer], merge_id: int
+) -> None:
+    """Merge ``merge_id`` was undone: ``customers`` are the records restored,
+    the survivor first, the others back under their own ids."""

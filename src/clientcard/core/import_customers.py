@@ -30,6 +30,7 @@ from attrs import frozen
 from clientcard.core import customers as records
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS
+from clientcard.core.duplicates import LookAlike, LookAlikeFinder
 from clientcard.core.errors import ValidationError
 from clientcard.core.export import restore
 from clientcard.core.fields import FieldSchema
@@ -40,6 +41,7 @@ from clientcard.core.importing import (
     _delimiter,
     _read,
 )
+from clientcard.core.memory import gc_paused
 
 if TYPE_CHECKING:
     from clientcard.core.workspace import Workspace
@@ -62,6 +64,8 @@ class CustomerImportReport:
     rejected: int = 0
     rejected_path: Path | None = None
     dry_run: bool = False
+    #: rows that look like a stored customer or an earlier row (imported all the same)
+    look_alikes: tuple[tuple[int, tuple[LookAlike, ...]], ...] = ()
 
 
 def import_customers(
@@ -73,6 +77,7 @@ def import_customers(
     ignore_unknown: bool = False,
     skip_invalid: bool = False,
     update_existing: bool = False,
+    reject_duplicates: bool = False,
     encoding: str = "utf-8-sig",
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -83,16 +88,24 @@ def import_customers(
     that cannot be read or a header that names unknown fields, and
     :class:`~clientcard.core.importing.ImportRowsError` listing every bad row
     (unless ``skip_invalid``).  ``progress`` is called with each row read.
+
+    A new row that looks like a stored customer, or like an earlier row of
+    the file, is imported and listed in the report's ``look_alikes``; with
+    ``reject_duplicates`` it is a bad row instead.
     """
     path = Path(path)
     format = (format or path.suffix.lstrip(".") or "csv").lower()
     if format not in FORMATS:
         raise ValidationError("format", format, f"one of: {', '.join(FORMATS)}")
     header, rows = _xlsx_rows(path) if format == "xlsx" else _csv_rows(path, encoding)
-    with workspace.batch(), workspace.store.write() as session:
+    # gc paused: 100,000 rows are that many long-lived documents, and the look-alike
+    # check's blocks as many more; scanning them all for cycles, again and again,
+    # took a third of the import
+    with gc_paused(), workspace.batch(), workspace.store.write() as session:
         schema = workspace.schema()
         targets = _targets(path, header, schema, mapping or {}, ignore_unknown)
-        plan = _Plan(schema, session, targets, update_existing)
+        finder = workspace._look_alike_finder(session, schema)
+        plan = _Plan(schema, session, targets, update_existing, finder, reject_duplicates)
         for number, cells in rows:
             plan.check(number, cells)
             if progress is not None:
@@ -110,6 +123,7 @@ def import_customers(
             rejected=len(plan.rejected),
             rejected_path=rejected_path,
             dry_run=dry_run,
+            look_alikes=tuple(plan.look_alikes),
         )
         if not dry_run:
             now, today = utc_now(), workspace._today()
@@ -259,10 +273,15 @@ class _Plan:
         session: Any,
         targets: list[str | None],
         update_existing: bool,
+        finder: LookAlikeFinder | None = None,
+        reject_duplicates: bool = False,
     ) -> None:
         self.schema = schema
         self.targets = targets
         self.update_existing = update_existing
+        self.finder = finder
+        self.reject_duplicates = reject_duplicates
+        self.look_alikes: list[tuple[int, tuple[LookAlike, ...]]] = []
         self.table = session.table(CUSTOMERS)
         self.problems: list[RowProblem] = []
         self.rows = 0
@@ -301,6 +320,8 @@ class _Plan:
                         RowProblem(number, field.key, "", f"missing; {field.label} is required")
                     )
         problems += self._unique(number, values, existing)
+        if not problems and existing is None:
+            problems += self._look_alike(number, values)
         if problems:
             self.problems += problems
             self.rejected.append((number, cells, problems))
@@ -309,6 +330,20 @@ class _Plan:
             self.new.append((values, tags))
         else:
             self.changes[existing] = (values, tags)
+
+    def _look_alike(self, number: int, values: dict[str, Any]) -> list[RowProblem]:
+        """Note (or, rejecting duplicates, refuse) a new row that looks like a customer
+        or an earlier row; a row that is imported is compared with the later ones."""
+        if self.finder is None:
+            return []
+        found = tuple(self.finder.find(values))
+        if found and self.reject_duplicates:
+            described = "; ".join(f.describe() for f in found)
+            return [RowProblem(number, None, None, f"looks like {described} (--reject-duplicates)")]
+        if found:
+            self.look_alikes.append((number, found))
+        self.finder.add(number, values)
+        return []
 
     def _existing(self, values: Mapping[str, Any]) -> int | None:
         """The customer a row updates: by external_id, else by e-mail address."""

@@ -27,6 +27,8 @@ class Customer:
     when set.  ``fields`` holds the custom field values by key, in canonical
     JSON form; ``tags`` keep the spelling first used.  ``status`` and ``tier``
     are set by the configured rule sets, or by hand (then ``pinned``).
+    ``other_emails`` and ``other_phones`` are further addresses and numbers of
+    the same person, gathered when records were merged.
     """
 
     id: int
@@ -40,6 +42,8 @@ class Customer:
     #: dimensions ("status", "tier") set by hand: automation leaves them alone
     pinned: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    other_emails: tuple[str, ...] = ()
+    other_phones: tuple[str, ...] = ()
     fields: Mapping[str, JSONValue] = field(factory=dict)
     created_at: datetime
     updated_at: datetime

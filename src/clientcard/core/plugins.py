@@ -20,10 +20,13 @@ import pluggy
 from attrs import define, field, frozen
 
 from clientcard.core import hookspecs
+from clientcard.core.actions import ActionKind
 from clientcard.core.classify import RuleSet
 from clientcard.core.errors import PluginError
 from clientcard.core.export import Exporter
-from clientcard.core.fields import FieldType
+from clientcard.core.fields import FieldPreset, FieldType, IdScheme
+from clientcard.core.forms import FormCollector
+from clientcard.core.merge import MergeStrategy
 from clientcard.core.store import StoreFactory
 
 ENTRY_POINT_GROUP = "clientcard"
@@ -133,10 +136,15 @@ class PluginHost:
             self._register(plugin, PluginInfo(name=name))
         self._drop_unknown_hooks()
         self.field_types: Registry[FieldType] = Registry("field type")
+        self.id_schemes: Registry[IdScheme] = Registry("id scheme")
+        self.field_presets: Registry[FieldPreset] = Registry("field preset")
         self.storage_backends: Registry[StoreFactory] = Registry("storage backend")
         self.settings: Registry[type[Any]] = Registry("settings table")
         self.rule_sets: Registry[RuleSet] = Registry("rule set")
         self.exporters: Registry[Exporter] = Registry("exporter")
+        self.merge_strategies: Registry[MergeStrategy] = Registry("merge strategy")
+        self.action_kinds: Registry[ActionKind] = Registry("action kind")
+        self.form_collectors: Registry[FormCollector] = Registry("form collector")
         self._collect()
 
     # -- loading -----------------------------------------------------------------
@@ -197,6 +205,22 @@ class PluginHost:
 
             return register
 
+        def id_scheme(plugin: str) -> Callable[..., None]:
+            def register(scheme: IdScheme) -> None:
+                _check_named(scheme, IdScheme, "clientcard.IdScheme")
+                self._note(plugin, "id schemes", scheme.name)
+                self.id_schemes.add(scheme.name, scheme, plugin)
+
+            return register
+
+        def field_preset(plugin: str) -> Callable[..., None]:
+            def register(preset: FieldPreset) -> None:
+                _check_named(preset, FieldPreset, "clientcard.FieldPreset")
+                self._note(plugin, "field presets", preset.name)
+                self.field_presets.add(preset.name, preset, plugin)
+
+            return register
+
         def storage(plugin: str) -> Callable[..., None]:
             def register(name: str, factory: StoreFactory) -> None:
                 self._note(plugin, "storage backends", name)
@@ -231,11 +255,42 @@ class PluginHost:
 
             return register
 
+        def merge_strategy(plugin: str) -> Callable[..., None]:
+            def register(found: MergeStrategy) -> None:
+                _check_named(found, MergeStrategy, "clientcard.core.merge.MergeStrategy")
+                self._note(plugin, "merge strategies", found.name)
+                self.merge_strategies.add(found.name, found, plugin)
+
+            return register
+
+        def form_collector(plugin: str) -> Callable[..., None]:
+            def register(found: FormCollector) -> None:
+                _check_named(found, FormCollector, "clientcard.FormCollector")
+                self._note(plugin, "form collectors", found.name)
+                self.form_collectors.add(found.name, found, plugin)
+
+            return register
+
         self._call_register("clientcard_register_field_types", field_type)
+        def action_kind(plugin: str) -> Callable[..., None]:
+            def register(found: ActionKind) -> None:
+                _check_named(found, ActionKind, "clientcard.core.actions.ActionKind")
+                self._note(plugin, "action kinds", found.name)
+                self.action_kinds.add(found.name, found, plugin)
+                if found.settings_class is not None:
+                    settings(plugin)(f"actions.{found.name}", found.settings_class)
+
+            return register
+
+        self._call_register("clientcard_register_merge_strategies", merge_strategy)
+        self._call_register("clientcard_register_action_kinds", action_kind)
+        self._call_register("clientcard_register_form_collectors", form_collector)
         self._call_register("clientcard_register_exporters", exporter)
         self._call_register("clientcard_register_rule_sets", rule_set)
         self._call_register("clientcard_register_storage_backends", storage)
         self._call_register("clientcard_register_settings", settings)
+        self._call_register("clientcard_register_id_schemes", id_scheme)
+        self._call_register("clientcard_register_field_presets", field_preset)
 
     def _call_register(
         self, hook_name: str, make_register: Callable[[str], Callable[..., None]]
@@ -269,8 +324,12 @@ class PluginHost:
     def registries(self) -> tuple[Registry[Any], ...]:
         return (
             self.field_types,
+            self.id_schemes,
+            self.field_presets,
             self.rule_sets,
             self.exporters,
+            self.merge_strategies,
+            self.form_collectors,
             self.storage_backends,
             self.settings,
         )
@@ -318,4 +377,16 @@ class PluginHost:
     ) -> None:
         self.pm.hook.clientcard_activity_recorded(
             workspace=workspace, customer=customer, kind=kind, record=record, created=created
+        )
+
+    def customers_merged(
+        self, workspace: Any, survivor: Any, merged: list[int], merge_id: int
+    ) -> None:
+        self.pm.hook.clientcard_customers_merged(
+            workspace=workspace, survivor=survivor, merged=merged, merge_id=merge_id
+        )
+
+    def customers_unmerged(self, workspace: Any, customers: list[Any], merge_id: int) -> None:
+        self.pm.hook.clientcard_customers_unmerged(
+            workspace=workspace, customers=customers, merge_id=merge_id
         )

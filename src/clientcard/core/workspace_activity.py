@@ -33,11 +33,12 @@ class ActivityPart(StatusPart):
     def record(
         self, kind: str, customer_id: int, values: Mapping[str, Any] | None = None, **more: Any
     ) -> dict[str, Any]:
-        """Record a booking, payment, message or marketing event for a customer.
+        """Record a booking, payment, message, marketing event, note, review or membership.
 
-        ``kind`` is ``"booking"``, ``"payment"``, ``"message"`` or
-        ``"marketing"``; values may be text or Python values.  The customer is
-        re-classified at once.  Returns the stored record (JSON form).
+        ``kind`` is ``"booking"``, ``"payment"``, ``"message"``,
+        ``"marketing"``, ``"note"``, ``"review"`` or ``"membership"``; values
+        may be text or Python values.  Activity that can change a status
+        re-classifies the customer at once.  Returns the stored record (JSON form).
         """
         (doc,) = self.record_many(kind, [{"customer_id": customer_id, **(values or {}), **more}])
         return doc
@@ -94,7 +95,8 @@ class ActivityPart(StatusPart):
                     person = self._customer(records.existing(customers, doc["customer_id"]))
                     people[doc["customer_id"]] = person
                 self._emit("activity_recorded", person, spec.name, doc, True)
-        self._reclassify(session, {doc["customer_id"] for doc in docs})
+        if spec.classified:
+            self._reclassify(session, {doc["customer_id"] for doc in docs})
 
     def record_booking(self, customer_id: int, date: Any, **values: Any) -> dict[str, Any]:
         """Record a booking: ``date`` (a date or date-time), and optionally ``status``
@@ -133,12 +135,14 @@ class ActivityPart(StatusPart):
             table = session.table(spec.table)
             before = self._find_activity(table, spec, id, external_id)
             after = {**before, **self._activity_values.coerce(spec, values)}
+            activity.check_values(spec, after)
             activity.check_external_id(table, spec, after, None)
             if after != before:
                 table.put(after)
                 customer = records.existing(session.table(CUSTOMERS), after["customer_id"])
                 self._emit("activity_recorded", self._customer(customer), spec.name, after, False)
-                self._reclassify(session, {after["customer_id"]})
+                if spec.classified:
+                    self._reclassify(session, {after["customer_id"]})
         return dict(after)
 
     @staticmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from clientcard.core import activity
+from clientcard.core import activity, links
 from clientcard.core.activity import ActivityValues
 from clientcard.core.classify import HISTORY
 from clientcard.core.clock import first_error
@@ -42,6 +42,8 @@ from clientcard.core.errors import (
     WorkspaceError,
 )
 from clientcard.core.fields import FieldContext
+from clientcard.core.forms import declare_forms
+from clientcard.core.merge import MERGES
 from clientcard.core.model import Customer
 from clientcard.core.plugins import PluginHost
 from clientcard.core.selection import CustomerView, SearchTexts
@@ -58,6 +60,9 @@ TABLES = (
         unique=("external_id",),
         # exports read every customer: from disk, one at a time, when not in memory
         scanned=True,
+        # the values duplicates are looked up by: adding one customer checks them
+        # without loading every customer (core/duplicates.py)
+        columns=("name", "email", "phone"),
     ),
     # apart, so that reading the field definitions does not load every customer
     TableSpec(FIELDS, indexes=("key",), group="schema"),
@@ -67,6 +72,10 @@ TABLES = (
     # saved segments are few and small: beside the field definitions
     TableSpec(SEGMENTS, indexes=("key",), group="schema"),
     TableSpec(TAGS, indexes=("key",), group="schema"),
+    # what a merge replaced, kept for unmerge: never read by everyday work
+    TableSpec(MERGES, group="merges"),
+    # relationships, referrals, documents: read with one card
+    *links.SPECS,
 )
 #: Environment variable naming the workspace when ``--workspace`` is not given.
 WORKSPACE_ENV = "CLIENTCARD_WORKSPACE"
@@ -87,6 +96,23 @@ timezone = "UTC"
 # Plugins to leave out, built-ins included (names as 'clientcard plugins' lists them).
 disabled = []
 
+# Intake forms for your website ('clientcard forms list', docs/forms.md). A form asks
+# the fields listed here (else name, e-mail, phone and its usual extras), then every
+# field added with '--form NAME', then plugins' questions. Add a form as [forms.NAME].
+[forms.signup]
+title = "Sign up"
+description = "Leave your details and we will be in touch."
+# fields = ["name", "email", "phone"]   # asked first, in this order
+# required = ["email"]                  # required here though not on every card
+
+[forms.scheduling]
+title = "Book an appointment"
+description = "Your details for the appointment."
+
+[forms.contact]
+title = "Contact us"
+description = "Write to us and we will answer soon."
+
 [status]
 # The rule set that sets each customer's status from their activity:
 # "lifecycle" (new / paid / loyal / churn), "lead-client-vip", or one a plugin adds.
@@ -100,6 +126,15 @@ rule_set = "lifecycle"
 # [tier]
 # A second dimension, e.g. customer-club tiers from points:
 # rule_set = "loyalty-tiers"
+
+# [duplicates]
+# Pairs scoring at least this (0 to 1) are likely duplicates: 'clientcard duplicates'
+# lists them, 'customers add' and imports warn about them (docs/duplicates.md).
+# min_score = 0.8
+# A field of your own that identifies a person, e.g. a membership number:
+# [duplicates.fields.membership_no]
+# match = "exact"    # or "normalised" (case and accents ignored), "fuzzy"
+# weight = 0.9       # 0 to 1; 0 leaves a field out
 """
 
 
@@ -140,6 +175,8 @@ class WorkspaceBase:
         for table, cls in CORE_TABLES.items():
             self.plugins.add_settings(table, cls)
         try:
+            # [forms.<name>]: one table per intake form (core/forms.py)
+            declare_forms(self.plugins.add_settings, raw)
             self.plugins.check()
             self.settings = Settings(raw, self.plugins.settings.items())
         except ClientcardError as exc:
@@ -151,6 +188,8 @@ class WorkspaceBase:
         self._use_settings(self.settings)
         self._store: Store | None = None
         self._events: list[tuple[str, tuple[Any, ...]]] | None = None
+        #: upkeep that may only run once the write is on disk (removing unused files)
+        self._upkeep: list[Callable[[], None]] = []
 
     # -- opening and closing -------------------------------------------------------
 
@@ -201,7 +240,12 @@ class WorkspaceBase:
             config.unlink()
             raise
         (where / DATA_DIR).mkdir(exist_ok=True)
-        return cls(where, plugins=plugins)
+        created = cls(where, plugins=plugins)
+        created._started()
+        return created
+
+    def _started(self) -> None:
+        """Fill a workspace :meth:`init` has just created (parts add to it: starter fields)."""
 
     @property
     def store(self) -> Store:
@@ -245,15 +289,23 @@ class WorkspaceBase:
                 yield session
             if outermost:
                 events, self._events = self._events, None
+                upkeep, self._upkeep = self._upkeep, []
+                for task in upkeep:
+                    task()
                 for name, args in events or ():
                     getattr(self.plugins, name)(self, *args)
         finally:
             if outermost:
                 self._events = None
+                self._upkeep = []
 
     def _emit(self, name: str, *args: Any) -> None:
         assert self._events is not None
         self._events.append((name, args))
+
+    def _after_commit(self, task: Callable[[], None]) -> None:
+        """Run ``task`` once the current write is on disk (never if it fails)."""
+        self._upkeep.append(task)
 
     # -- settings --------------------------------------------------------------------
 
@@ -296,7 +348,11 @@ class WorkspaceBase:
         self._values: ActivityValues | None = None
         ws: WorkspaceSettings = settings["workspace"]
         self.field_context = FieldContext(
-            region=ws.region, currency=ws.currency, timezone=ZoneInfo(ws.timezone), locale=ws.locale
+            region=ws.region,
+            currency=ws.currency,
+            timezone=ZoneInfo(ws.timezone),
+            locale=ws.locale,
+            id_schemes=self.plugins.id_schemes.items(),
         )
 
     def _today(self) -> date:

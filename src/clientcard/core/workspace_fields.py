@@ -6,7 +6,7 @@ docstring says what every operation guarantees.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -21,10 +21,13 @@ from clientcard.core.errors import (
 )
 from clientcard.core.fields import (
     BUILTIN_FIELDS,
+    STARTER_FIELDS,
+    FieldPreset,
     FieldSchema,
     FieldType,
     check_key,
 )
+from clientcard.core.forms import check_form_names, form_names, plugin_fields
 from clientcard.core.model import FieldDef
 from clientcard.core.store import Doc
 from clientcard.core.workspace_base import WorkspaceBase
@@ -37,6 +40,21 @@ class FieldsPart(WorkspaceBase):
         """Every field type the enabled plugins provide, by name."""
         return self.plugins.field_types.items()
 
+    def field_presets(self) -> dict[str, FieldPreset]:
+        """Every ready-made field definition the enabled plugins provide, by name."""
+        return self.plugins.field_presets.items()
+
+    def _started(self) -> None:
+        # a new workspace starts with the starter fields whose types are available
+        super()._started()
+        types = self.field_types()
+        starters = [f for f in STARTER_FIELDS if f.type in types]
+        if starters:
+            with self._write() as session:
+                table = session.table(FIELDS)
+                for starter in starters:
+                    table.put({"id": table.new_id(), **to_json(starter)})
+
     def _field_defs(self, session: Any) -> list[FieldDef]:
         stored = {doc["key"]: doc for doc in session.table(FIELDS)}
         defs = []
@@ -44,6 +62,8 @@ class FieldsPart(WorkspaceBase):
             override = stored.pop(builtin.key, None)
             defs.append(builtin if override is None else self._structure_field(override))
         defs.extend(self._structure_field(doc) for doc in stored.values())
+        # plugins' form questions that no field defines are fields too (core/forms.py)
+        defs.extend(plugin_fields(self.plugins, self.settings.tables, defs))
         return defs
 
     @staticmethod
@@ -77,23 +97,40 @@ class FieldsPart(WorkspaceBase):
         self,
         key: str,
         *,
-        type: str,
+        type: str | None = None,
         label: str | None = None,
         required: bool = False,
         choices: Sequence[str] = (),
         help: str = "",
         forms: Sequence[str] = (),
+        options: Mapping[str, Any] | None = None,
+        preset: str | None = None,
     ) -> FieldDef:
-        """Define a custom field.  Existing records keep no value for it."""
+        """Define a custom field.  Existing records keep no value for it.
+
+        ``options`` are settings of the field's type (``{"calendar": "jalali"}``),
+        checked by the type.  ``preset`` starts from a ready-made definition
+        (:meth:`field_presets`): the arguments given change it, ``choices`` are
+        added to its choices and ``options`` replace its options of the same name.
+        """
         check_key(key)
+        check_form_names(forms, form_names(self.settings.tables))
+        start = self.plugins.field_presets.get(preset) if preset is not None else None
+        if type is None and start is None:
+            raise FieldDefinitionError(
+                f"field {key!r} needs a type or a preset; see 'clientcard fields types' "
+                "and 'clientcard fields presets'"
+            )
+        merged = {**(start.options if start else {}), **(options or {})}
         field = FieldDef(
             key=key,
-            label=label or key.replace("_", " ").capitalize(),
-            type=type,
+            label=label or (start.label if start else key.replace("_", " ").capitalize()),
+            type=type or (start.type if start else ""),
             required=required,
-            choices=tuple(choices),
-            help=help,
+            choices=_added(start.choices, choices) if start else tuple(choices),
+            help=help or (start.help if start else ""),
             forms=tuple(forms),
+            options={name: value for name, value in merged.items() if value is not None},
         )
         with self._write() as session:
             schema = self._schema(session)
@@ -101,7 +138,7 @@ class FieldsPart(WorkspaceBase):
                 raise FieldDefinitionError(
                     f"field {key!r} already exists; change it with 'fields edit'"
                 )
-            schema.check_definition(field)
+            field = schema.check_definition(field)
             table = session.table(FIELDS)
             table.put({"id": table.new_id(), **to_json(field)})
         return field
@@ -116,12 +153,15 @@ class FieldsPart(WorkspaceBase):
         choices: Sequence[str] | None = None,
         help: str | None = None,
         forms: Sequence[str] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> FieldDef:
-        """Change a field.  A new type or new choices re-check every stored value first.
+        """Change a field.  A new type, new choices or new options re-check every stored value.
 
         Refuses (listing the records) when a stored value would not fit; values
-        that fit are converted to the new type's form.
+        that fit are converted to the new type's form.  ``options`` set the
+        options named (``None`` as a value removes one); the others are kept.
         """
+        check_form_names(forms or (), form_names(self.settings.tables))
         with self._write() as session:
             schema = self._schema(session)
             old = schema.get(key)
@@ -137,15 +177,18 @@ class FieldsPart(WorkspaceBase):
                 }.items()
                 if value is not None
             }
+            if options is not None:
+                merged = {**old.options, **options}
+                changes["options"] = {n: v for n, v in merged.items() if v is not None}
             new = attrs.evolve(old, **changes)
             if old.builtin and (new.type != old.type or new.choices != old.choices):
                 raise FieldDefinitionError(
                     f"{key!r} is a built-in field: its label, help, forms and whether it is "
                     "required can change, not its type or choices"
                 )
-            schema.check_definition(new)
+            new = schema.check_definition(new)
             customers = session.table(CUSTOMERS)
-            if new.type != old.type or new.choices != old.choices:
+            if new.type != old.type or new.choices != old.choices or new.options != old.options:
                 self._retype(schema, customers, old, new)
             fields = session.table(FIELDS)
             ids = fields.find("key", key)
@@ -203,3 +246,11 @@ class FieldsPart(WorkspaceBase):
             for id in table.find("key", key):
                 table.delete(id)
         return len(holding)
+
+
+def _added(start: Sequence[str], more: Sequence[str]) -> tuple[str, ...]:
+    """A preset's choices followed by those given, each once (ignoring case)."""
+    seen: dict[str, str] = {}
+    for choice in (*start, *more):
+        seen.setdefault(choice.strip().casefold(), choice.strip())
+    return tuple(seen.values())

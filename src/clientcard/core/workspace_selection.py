@@ -16,13 +16,15 @@ from typing import Any
 
 from clientcard.core import activity
 from clientcard.core import customers as records
-from clientcard.core.classify import HISTORY, Transition
+from clientcard.core.classify import Transition
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS, SEGMENTS
+from clientcard.core.documents import DOCUMENTS, DocumentFiles
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.export import ExportContext
 from clientcard.core.export import columns as export_columns
 from clientcard.core.facts import FIELDS, Activity
+from clientcard.core.links import customer_references
 from clientcard.core.model import Customer
 from clientcard.core.selection import (
     CustomerView,
@@ -308,13 +310,30 @@ class SelectionPart(StatusPart):
             deleted.append(customer)
             self._emit("customer_deleted", customer)
         # nothing may point at a customer that is gone
-        owned = [kind.table for kind in activity.KINDS.values()] + [HISTORY]
-        for name in owned:
+        released: set[str] = set()
+        for name, field in customer_references():
             kept = session.table(name)
             for customer in deleted:
-                for doc in find_docs(kept, "customer_id", customer.id):
+                for doc in find_docs(kept, field, customer.id):
                     kept.delete(doc["id"])
+                    if name == DOCUMENTS:
+                        released.add(doc["sha256"])
+        if released:
+            self._after_commit(lambda: self._release_documents(released))
         return deleted
+
+    def _release_documents(self, hashes: Iterable[str]) -> None:
+        """Remove the stored files no document refers to any more (after the write).
+
+        Under the exclusive lock, which attaching a file also holds while it copies the
+        file in: a file being attached elsewhere is never removed from under it.
+        """
+        with self.store.write() as session:
+            table = session.table(DOCUMENTS)
+            files = DocumentFiles(self.path)
+            for sha in hashes:
+                if not table.find("sha256", sha):
+                    files.remove(sha)
 
     # -- export ------------------------------------------------------------------------
 

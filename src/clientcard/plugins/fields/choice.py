@@ -1,8 +1,14 @@
-"""Field types with fixed answers: ``choice``, ``multi-choice`` and ``boolean``."""
+"""Field types with fixed answers: ``choice``, ``multi-choice`` and ``boolean``.
+
+The choice types take the option ``colours``: a colour per choice
+(``{"Instagram": "#E1306C"}``), for the screens of booking software; JSON
+schemas carry it as ``x-colours``.  A choice without a colour has none.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import re
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from clientcard.core.errors import FieldValueError
@@ -26,6 +32,34 @@ def _one_of(field: FieldDef) -> str:
     return "one of: " + ", ".join(field.choices)
 
 
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+_COLOURS = {"colours": 'a colour per choice as #RRGGBB, such as {"Gold": "#D4AF37"}'}
+
+
+def check_colours(value: JSONValue, field: FieldDef) -> dict[str, str]:
+    """The option ``colours``: choices (spelled as defined) to ``#RRGGBB`` in capitals."""
+    if not isinstance(value, Mapping):
+        raise FieldValueError(_COLOURS["colours"])
+    colours: dict[str, str] = {}
+    for choice, colour in value.items():
+        found = _match(choice, field) if isinstance(choice, str) else None
+        if found is None:
+            raise FieldValueError(f"colours for the field's choices ({', '.join(field.choices)})")
+        if not isinstance(colour, str) or not _HEX_COLOUR.fullmatch(colour.strip()):
+            raise FieldValueError(f"a colour for {found!r} as #RRGGBB, such as #D4AF37")
+        colours[found] = colour.strip().upper()
+    # in the order of the choices, whatever order they were given in
+    return {c: colours[c] for c in field.choices if c in colours}
+
+
+def with_colours(schema: dict[str, Any], field: FieldDef) -> dict[str, Any]:
+    """A choice type's JSON schema, with the field's colours as ``x-colours``."""
+    colours = field.options.get("colours")
+    if colours:
+        schema["x-colours"] = dict(colours)
+    return schema
+
+
 class ChoiceType(FieldType):
     """One answer out of the field's choices, stored as the choice is spelled."""
 
@@ -33,6 +67,10 @@ class ChoiceType(FieldType):
     label = "Choice"
     description = "One answer picked from a list you define, such as a membership level."
     uses_choices = True
+    accepted_options = _COLOURS
+
+    def check_option(self, name: str, value: JSONValue, field: FieldDef, ctx: FieldContext) -> Any:
+        return check_colours(value, field)
 
     def validate(self, value: Any, field: FieldDef, ctx: FieldContext) -> str:
         found = _match(value, field) if isinstance(value, str) else None
@@ -44,7 +82,7 @@ class ChoiceType(FieldType):
         return str(raw)
 
     def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
-        return titled({"type": "string", "enum": list(field.choices)}, field)
+        return with_colours(titled({"type": "string", "enum": list(field.choices)}, field), field)
 
 
 class MultiChoiceType(FieldType):
@@ -54,6 +92,10 @@ class MultiChoiceType(FieldType):
     label = "Multiple choice"
     description = "Several answers picked from a list you define, such as services of interest."
     uses_choices = True
+    accepted_options = _COLOURS
+
+    def check_option(self, name: str, value: JSONValue, field: FieldDef, ctx: FieldContext) -> Any:
+        return check_colours(value, field)
 
     def parse_text(self, text: str, field: FieldDef, ctx: FieldContext) -> Any:
         pieces = text.split(",")
@@ -102,7 +144,7 @@ class MultiChoiceType(FieldType):
             "uniqueItems": True,
             "minItems": 1,
         }
-        return titled(schema, field)
+        return with_colours(titled(schema, field), field)
 
 
 _TRUE = frozenset({"yes", "y", "true", "1", "on"})

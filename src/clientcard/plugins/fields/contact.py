@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from clientcard.core.errors import FieldValueError
-from clientcard.core.fields import FieldContext, FieldType
+from clientcard.core.fields import FieldContext, FieldType, Identity
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.model import FieldDef, JSONValue
 from clientcard.plugins.fields._common import titled
@@ -38,6 +38,9 @@ class EmailType(FieldType):
     name = "email"
     label = "E-mail"
     description = "An e-mail address, such as the one a customer gets booking reminders at."
+    # case-insensitive in practice; shared by families and couples, so a
+    # different address says nothing against being the same person
+    identity = Identity("normalised", weight=0.9)
 
     _EXPECTED = "an e-mail address such as name@example.com"
 
@@ -96,6 +99,9 @@ class PhoneType(FieldType):
     name = "phone"
     label = "Phone"
     description = "A phone number, written locally or with its +country code."
+    # stored as E.164, so "06 1234 5678" and "+39 06 12345678" are already equal;
+    # a home phone is shared by a family: weaker than an e-mail address
+    identity = Identity("exact", weight=0.85)
 
     def validate(self, value: Any, field: FieldDef, ctx: FieldContext) -> str:
         import phonenumbers

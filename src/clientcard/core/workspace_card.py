@@ -1,0 +1,326 @@
+"""The customer card: notes, documents, relationships, referrals, and the card itself.
+
+One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
+docstring says what every operation guarantees.  Notes, reviews and
+memberships are kinds of activity (``record("note", ...)``); the helpers here
+name them for readers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from clientcard.core import activity, card
+from clientcard.core import customers as records
+from clientcard.core.clock import utc_now
+from clientcard.core.customers import CUSTOMERS
+from clientcard.core.documents import DOCUMENTS, DocumentFiles, display_name, guess_type
+from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
+from clientcard.core.links import REFERRALS, RELATIONSHIP_KINDS, RELATIONSHIPS
+from clientcard.core.store import Doc, find_docs
+from clientcard.core.workspace_activity import ActivityPart
+from clientcard.core.workspace_customers import CustomersPart
+
+
+class CardPart(CustomersPart, ActivityPart):
+    # -- notes ---------------------------------------------------------------------------
+
+    def add_note(
+        self, customer_id: int, text: str, *, author: str | None = None, pinned: bool = False
+    ) -> dict[str, Any]:
+        """Add a note to a customer's card; pinned notes show first, as important."""
+        return self.record("note", customer_id, text=text, author=author, pinned=pinned)
+
+    # -- relationships -------------------------------------------------------------------
+
+    def relationship_kinds(self) -> list[str]:
+        """Kinds a relationship can have: family, colleague, friend and the business's own."""
+        extra = self.settings["card"].relationship_kinds
+        return list(dict.fromkeys([*RELATIONSHIP_KINDS, *extra]))
+
+    def link_customers(
+        self, customer_id: int, other_id: int, kind: str, *, note: str | None = None
+    ) -> dict[str, Any]:
+        """Link two customers (``kind``: family, colleague, friend or one the business
+        added in ``[card] relationship_kinds``); the link shows on both cards."""
+        kinds = self.relationship_kinds()
+        if kind not in kinds:
+            raise ValidationError("kind", kind, f"one of: {', '.join(kinds)}")
+        if customer_id == other_id:
+            raise ValidationError("other", other_id, "another customer than the first")
+        with self._write() as session:
+            customers = session.table(CUSTOMERS)
+            for id in (customer_id, other_id):
+                records.existing(customers, id)
+            table = session.table(RELATIONSHIPS)
+            for doc in self._links_of(session, customer_id):
+                if doc["kind"] == kind and other_id in (doc["customer_id"], doc["other_id"]):
+                    raise DuplicateError(
+                        f"customers {customer_id} and {other_id} are already linked as {kind} "
+                        f"(relationship {doc['id']})"
+                    )
+            doc = {
+                "id": table.new_id(),
+                "customer_id": customer_id,
+                "other_id": other_id,
+                "kind": kind,
+                "note": note,
+                "at": utc_now().isoformat(),
+            }
+            table.put(doc)
+        return dict(doc)
+
+    def _links_of(self, session: Any, customer_id: int) -> list[Doc]:
+        table = session.table(RELATIONSHIPS)
+        found = find_docs(table, "customer_id", customer_id)
+        found += find_docs(table, "other_id", customer_id)
+        return sorted(found, key=lambda d: d["id"])
+
+    def relationships(self, customer_id: int) -> list[dict[str, Any]]:
+        """A customer's relationships, seen from that customer: ``{"id", "kind",
+        "customer_id" (the other one), "name", "note", "at"}``."""
+        with self.store.read() as session:
+            customers = session.table(CUSTOMERS)
+            records.existing(customers, customer_id)
+            out = []
+            for doc in self._links_of(session, customer_id):
+                other = doc["other_id"] if doc["customer_id"] == customer_id else doc["customer_id"]
+                person = customers.get(other)
+                out.append(
+                    {
+                        "id": doc["id"],
+                        "kind": doc["kind"],
+                        "customer_id": other,
+                        "name": person["name"] if person else None,
+                        "note": doc.get("note"),
+                        "at": doc["at"],
+                    }
+                )
+            return out
+
+    def unlink(self, relationship_id: int) -> None:
+        """Remove a relationship."""
+        with self._write() as session:
+            table = session.table(RELATIONSHIPS)
+            if table.get(relationship_id) is None:
+                raise NotFoundError(f"no relationship with id {relationship_id}")
+            table.delete(relationship_id)
+
+    # -- referrals -----------------------------------------------------------------------
+
+    def add_referral(
+        self, referrer_id: int, customer_id: int, *, note: str | None = None
+    ) -> dict[str, Any]:
+        """Record that ``referrer_id`` referred ``customer_id`` (who has one referrer)."""
+        if referrer_id == customer_id:
+            raise ValidationError("referrer", referrer_id, "another customer than the one referred")
+        with self._write() as session:
+            customers = session.table(CUSTOMERS)
+            for id in (referrer_id, customer_id):
+                records.existing(customers, id)
+            table = session.table(REFERRALS)
+            earlier = find_docs(table, "customer_id", customer_id)
+            if earlier:
+                raise DuplicateError(
+                    f"customer {customer_id} was already referred by customer "
+                    f"{earlier[0]['referrer_id']} (referral {earlier[0]['id']}); "
+                    "remove that referral first"
+                )
+            doc = {
+                "id": table.new_id(),
+                "customer_id": customer_id,
+                "referrer_id": referrer_id,
+                "note": note,
+                "at": utc_now().isoformat(),
+            }
+            table.put(doc)
+        return dict(doc)
+
+    def referrals(self, customer_id: int) -> dict[str, Any]:
+        """Who referred a customer (or None) and whom they referred, with names."""
+        with self.store.read() as session:
+            customers = session.table(CUSTOMERS)
+            records.existing(customers, customer_id)
+            table = session.table(REFERRALS)
+
+            def named(doc: Doc, who: str) -> dict[str, Any]:
+                person = customers.get(doc[who])
+                return {
+                    "id": doc["id"],
+                    "customer_id": doc[who],
+                    "name": person["name"] if person else None,
+                    "note": doc.get("note"),
+                    "at": doc["at"],
+                }
+
+            by = find_docs(table, "customer_id", customer_id)
+            return {
+                "referred_by": named(by[0], "referrer_id") if by else None,
+                "referred": [
+                    named(d, "customer_id") for d in find_docs(table, "referrer_id", customer_id)
+                ],
+            }
+
+    def remove_referral(self, referral_id: int) -> None:
+        """Remove a referral."""
+        with self._write() as session:
+            table = session.table(REFERRALS)
+            if table.get(referral_id) is None:
+                raise NotFoundError(f"no referral with id {referral_id}")
+            table.delete(referral_id)
+
+    # -- documents -----------------------------------------------------------------------
+
+    def attach_document(
+        self,
+        customer_id: int,
+        path: str | Path,
+        *,
+        name: str | None = None,
+        type: str | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Attach a file to a customer's card: a copy is kept inside the workspace under a
+        name derived from its content; ``name`` (default: the file's) and ``type`` (default:
+        guessed from the name) are kept as metadata only.  Refuses files over
+        ``[card] document_max_mb``."""
+        source = Path(path)
+        original = name if name is not None else source.name
+        limit = int(self.settings["card"].document_max_mb * 1_000_000)
+        with self._write() as session:
+            records.existing(session.table(CUSTOMERS), customer_id)
+            # copied in under the write lock: a concurrent clean-up cannot remove it
+            sha256, size = DocumentFiles(self.path).store(source, limit)
+            table = session.table(DOCUMENTS)
+            doc = {
+                "id": table.new_id(),
+                "customer_id": customer_id,
+                "name": original,
+                "type": type or guess_type(display_name(original)),
+                "size": size,
+                "sha256": sha256,
+                "note": note,
+                "at": utc_now().isoformat(),
+            }
+            table.put(doc)
+        return dict(doc)
+
+    def documents(self, customer_id: int) -> list[dict[str, Any]]:
+        """A customer's documents (metadata), oldest first."""
+        with self.store.read() as session:
+            records.existing(session.table(CUSTOMERS), customer_id)
+            return [
+                dict(d) for d in find_docs(session.table(DOCUMENTS), "customer_id", customer_id)
+            ]
+
+    def _document(self, session: Any, document_id: int) -> Doc:
+        doc = session.table(DOCUMENTS).get(document_id)
+        if doc is None:
+            raise NotFoundError(f"no document with id {document_id}")
+        return doc  # type: ignore[no-any-return]
+
+    def save_document(self, document_id: int, target: str | Path) -> Path:
+        """Write a copy of a document to ``target``: a new file's path, or a directory
+        (the copy takes the document's name, made safe).  Never overwrites a file."""
+        with self.store.read() as session:
+            doc = dict(self._document(session, document_id))
+        out = Path(target)
+        if out.is_dir():
+            out = out / display_name(doc["name"])
+        DocumentFiles(self.path).copy_out(doc["sha256"], out)
+        return out
+
+    def delete_document(self, document_id: int) -> None:
+        """Remove a document from its card (its file too, when no other card has it)."""
+        with self._write() as session:
+            doc = self._document(session, document_id)
+            session.table(DOCUMENTS).delete(document_id)
+            sha256 = doc["sha256"]
+            self._after_commit(lambda: self._release_documents([sha256]))
+
+    # -- the card ------------------------------------------------------------------------
+
+    def card(self, customer_id: int, *, as_of: date | None = None) -> dict[str, Any]:
+        """Everything about one customer, in sections, with quick analytics (JSON-ready).
+
+        Sections: ``customer`` (the record), ``main`` (status and since when, pinned,
+        tier and why, important notes), ``info`` (fields by label, grouped),
+        ``analytics``, ``bookings``, ``payments``, ``conversations``, ``notes``,
+        ``documents``, ``reviews``, ``referrals``, ``related``, ``memberships``.
+        """
+        today = as_of or self._today()
+        customer = self.get_customer(customer_id)
+        explained = self.explain(customer_id, as_of=today)
+        with self.store.read() as session:
+            owned = {
+                kind.name: [
+                    dict(d)
+                    for d in find_docs(session.table(kind.table), "customer_id", customer_id)
+                ]
+                for kind in (
+                    activity.BOOKING,
+                    activity.PAYMENT,
+                    activity.MESSAGE,
+                    activity.NOTE,
+                    activity.REVIEW,
+                    activity.MEMBERSHIP,
+                )
+            }
+            documents = [
+                dict(d) for d in find_docs(session.table(DOCUMENTS), "customer_id", customer_id)
+            ]
+            schema = self._schema(session)
+        data = self.to_json(customer)
+        dimensions = explained["dimensions"]
+        info: dict[str, list[dict[str, Any]]] = {"Contact": [], "Details": []}
+        for definition in schema.defs.values():
+            raw = data[definition.key] if definition.builtin else data["fields"].get(definition.key)
+            info["Contact" if definition.builtin else "Details"].append(
+                {
+                    "key": definition.key,
+                    "label": definition.label,
+                    "value": raw,
+                    "text": schema.render(definition.key, raw),
+                }
+            )
+        lists = card.sections(
+            today=today,
+            bookings=owned["booking"],
+            payments=owned["payment"],
+            messages=owned["message"],
+            notes=owned["note"],
+            documents=documents,
+            reviews=owned["review"],
+            memberships=owned["membership"],
+        )
+        opening_keys = [d.key for d in schema.defs.values() if d.type == "opening-total"]
+        opening = next(
+            (data["fields"][k] for k in [*opening_keys, card.OPENING_TOTAL] if k in data["fields"]),
+            None,
+        )
+        return {
+            "customer": data,
+            "main": {
+                "status": customer.status,
+                "status_since": card.since(explained["history"], "status"),
+                "pinned": "status" in customer.pinned,
+                "tier": customer.tier,
+                "tier_since": card.since(explained["history"], "tier"),
+                "tier_reason": (dimensions["tier"].get("decision") or {}).get("reason"),
+                "status_reason": (dimensions["status"].get("decision") or {}).get("reason"),
+                "important_notes": [n for n in lists["notes"] if n.get("pinned")],
+            },
+            "info": info,
+            "analytics": card.analytics(
+                owned["booking"],
+                owned["payment"],
+                today=today,
+                currency=self.field_context.currency,
+                opening_total=opening,
+            ),
+            **lists,
+            "referrals": self.referrals(customer_id),
+            "related": self.relationships(customer_id),
+        }

@@ -1,0 +1,126 @@
+"""Intake forms: list them, describe one as a JSON Schema, take a submission.
+
+One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
+docstring says what every operation guarantees.  A submission is checked
+whole (every problem reported, nothing written on any), then creates a card
+or updates the one its e-mail address, else its phone number, matches, in one
+write.  See docs/forms.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from clientcard.core import customers as records
+from clientcard.core.customers import CUSTOMERS, FIELDS
+from clientcard.core.errors import FormError, ValidationError
+from clientcard.core.fields import BUILTIN_KEYS
+from clientcard.core.forms import (
+    TABLE_PREFIX,
+    CollectorEntry,
+    Form,
+    FormResult,
+    ask,
+    build_form,
+    check_answers,
+    form_names,
+    json_schema,
+    unknown_form,
+)
+from clientcard.core.model import FieldDef
+from clientcard.core.workspace_customers import CustomersPart
+
+#: the fields a submission is matched to an existing card by, in this order
+MATCH_KEYS = ("email", "phone")
+
+
+class FormsPart(CustomersPart):
+    # -- intake forms --------------------------------------------------------------------
+
+    def form_names(self) -> list[str]:
+        """The intake forms ``clientcard.toml`` declares, built-in ones first."""
+        return form_names(self.settings.tables)
+
+    def forms(self) -> list[Form]:
+        """Every intake form with the fields it asks."""
+        with self.store.read() as session:
+            return [self._form(session, name) for name in self.form_names()]
+
+    def form(self, name: str) -> Form:
+        """The intake form ``name``; an unknown name is an error listing the forms."""
+        with self.store.read() as session:
+            return self._form(session, name)
+
+    def form_schema(self, name: str) -> dict[str, Any]:
+        """Form ``name`` as a JSON Schema (2020-12) for a website widget to render.
+
+        Each field's property comes from its type's ``json_schema``, titled
+        with its label and described by its help; ``required`` lists what the
+        form requires and no other property is allowed.
+        """
+        with self.store.read() as session:
+            return json_schema(self._form(session, name), self._schema(session))
+
+    def submit_form(
+        self, name: str, answers: Mapping[str, Any], *, dry_run: bool = False
+    ) -> FormResult:
+        """Check a submission of form ``name`` and create or update a card from it.
+
+        ``answers`` maps field keys to values: JSON values as the form's JSON
+        Schema describes them, or text as a person types it (the CLI's
+        parsing).  Every problem is collected and raised together as
+        :class:`~clientcard.FormError` (``errors`` by field key); then nothing
+        is written.  A card whose e-mail address (else phone number) equals the
+        answer's is updated with the answers given (blank answers leave its
+        values alone; tags untouched); otherwise a card is created, with its
+        first status from the configured rule set (``lead`` under
+        lead-client-vip).  With ``dry_run`` nothing is written either way.
+        """
+        if not isinstance(answers, Mapping):
+            raise ValidationError("answers", answers, "a JSON object of answers by field key")
+        context = self.store.read() if dry_run else self._write()
+        with context as session:
+            schema = self._schema(session)
+            form = self._form(session, name)
+            checked, problems = check_answers(form, schema, answers, self._form_collectors())
+            if problems:
+                raise FormError(name, problems)
+            # the answers as given (not their checked form): the card's own path
+            # checks them again, exactly as it did here
+            given = {key: answers[key] for key in checked}
+            table = session.table(CUSTOMERS)
+            matched_by, matched = None, None
+            for key in MATCH_KEYS:
+                if key in checked:
+                    found = sorted(table.find(key, checked[key]))
+                    if found:
+                        matched_by, matched = key, found[0]
+                        break
+            if dry_run:
+                found_doc = None if matched is None else records.existing(table, matched)
+                customer = None if found_doc is None else self._customer(found_doc)
+                return FormResult(name, matched is None, customer, checked, matched_by, True)
+            if matched is None:
+                (customer,) = self.add_customers([given])
+            else:
+                customer = self.update_customer(matched, given)
+        return FormResult(name, matched is None, customer, checked, matched_by)
+
+    def _form(self, session: Any, name: str) -> Form:
+        known = self.form_names()
+        if name not in known:
+            raise unknown_form(name, known)
+        schema = self._schema(session)
+        questions: list[tuple[str, FieldDef]] = []
+        for collector, found, _ in sorted(self._form_collectors(), key=lambda entry: entry[0]):
+            questions.extend((collector, q) for q in ask(collector, found, name))
+        # the questions whose field only the plugins' questions define (not the
+        # business: neither built-in nor stored; see forms.collected_fields)
+        defined = BUILTIN_KEYS | {doc["key"] for doc in session.table(FIELDS)}
+        provided = {q.key for _, q in questions} - defined
+        settings = self.settings[f"{TABLE_PREFIX}{name}"]
+        return build_form(name, settings, schema, questions, provided)
+
+    def _form_collectors(self) -> list[CollectorEntry]:
+        return [(r.name, r.item, r.plugin) for r in self.plugins.form_collectors]

@@ -1,0 +1,1 @@
+"""Kinds of action needing attention (overdue payments, unpaid bookings, win-back)."""
