@@ -5,16 +5,31 @@ from __future__ import annotations
 import attrs
 import click
 
-from clientcard.cli.context import pass_workspace
+from clientcard.cli.context import AppContext
 from clientcard.cli.output import format_option, print_json, print_table
+from clientcard.cli.scaffold import new
 from clientcard.core.workspace import Workspace
 
 
-@click.command("plugins")
+@click.group("plugins", invoke_without_command=True)
 @format_option("table", "json")
-@pass_workspace(strict=False)
-def command(workspace: Workspace, fmt: str) -> None:
-    """List plugins: distribution, version, hooks, what they registered, load errors."""
+@click.pass_context
+def command(ctx: click.Context, fmt: str) -> None:
+    """List plugins: distribution, version, hooks, what they registered, load errors.
+
+    'clientcard plugins new NAME' starts a plugin package instead.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    app = ctx.find_object(AppContext)
+    assert app is not None
+    _list(app.workspace(strict=False), fmt)
+
+
+command.add_command(new)
+
+
+def _list(workspace: Workspace, fmt: str) -> None:
     infos = sorted(workspace.plugins.infos.values(), key=lambda i: (not i.builtin, i.name))
     if fmt == "json":
         print_json([attrs.asdict(info) for info in infos])
