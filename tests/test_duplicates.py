@@ -526,3 +526,17 @@ def test_import_skips_look_alikes_with_skip_invalid(workspace: Workspace, tmp_pa
         "Carla Neri",
         "Dan Neri",
     ]
+
+
+def test_rows_sharing_finds_exactly_what_comparing_every_row_finds() -> None:
+    from clientcard.core.duplicates import compared, rows_sharing
+
+    stored = [
+        "ann@x.com", "ANN@X.COM", "bob@x.com", None, "  ann@x.com", "Ánn@x.com", {"a": 1},
+        "ann@x.co m", "ann@x.comm", "ann @x.com", "ann@x.com\t", "", 7, "ann\u00a0@x.com",
+    ]  # fmt: skip
+    for match in ("exact", "normalised"):
+        for probe in ("Ann@x.com", "ann@x.com", "bob@x.com", "nobody"):
+            target = compared(probe, match)
+            expected = [at for at, v in enumerate(stored) if compared(v, match) == target]
+            assert rows_sharing(stored, match, target) == expected, (match, probe)

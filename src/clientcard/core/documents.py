@@ -10,10 +10,7 @@ metadata (original name, type, size, hash) lives in the ``documents`` table.
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
 import os
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -35,6 +32,8 @@ def display_name(name: str) -> str:
 
 
 def guess_type(name: str) -> str:
+    import mimetypes  # (imported when used: every command imports this module)
+
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
@@ -52,6 +51,8 @@ class DocumentFiles:
     def store(self, source: Path, max_bytes: int) -> tuple[str, int]:
         """Copy ``source`` in (atomically); return its hash and size.  Refuses a file over
         ``max_bytes`` before anything is kept."""
+        import hashlib
+        import tempfile
         try:
             size = source.stat().st_size
         except OSError as exc:

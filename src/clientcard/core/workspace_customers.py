@@ -21,6 +21,10 @@ from clientcard.core.tags import TagSpellings
 from clientcard.core.workspace_base import CUSTOMER_KEYS
 from clientcard.core.workspace_selection import Selected, SelectionPart
 
+#: keys a stored customer may lack (added to the record after it was first written)
+LATER_KEYS: dict[str, list[str]] = {"other_emails": [], "other_phones": []}
+MINIMAL_KEYS = CUSTOMER_KEYS - LATER_KEYS.keys()
+
 
 class CustomersPart(SelectionPart):
     # -- customers ---------------------------------------------------------------------
@@ -194,8 +198,15 @@ class CustomersPart(SelectionPart):
         """
         out = []
         for doc in self._page(selection, sort, limit, offset):
-            if doc.keys() == CUSTOMER_KEYS:
-                out.append({**doc, "tags": list(doc["tags"]), "fields": dict(doc["fields"])})
+            if MINIMAL_KEYS <= doc.keys() <= CUSTOMER_KEYS:
+                out.append(
+                    {
+                        **doc,
+                        "tags": list(doc["tags"]),
+                        "fields": dict(doc["fields"]),
+                        **{k: list(doc.get(k) or ()) for k in LATER_KEYS},
+                    }
+                )
             else:
                 out.append(self.to_json(self._customer(doc)))
         return out

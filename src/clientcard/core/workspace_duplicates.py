@@ -20,9 +20,11 @@ from clientcard.core.duplicates import (
     LookAlike,
     LookAlikeFinder,
     Records,
+    columns_like,
     could_match,
     detect,
     field_rules,
+    name_blocks_matter,
 )
 from clientcard.core.fields import FieldSchema
 from clientcard.core.memory import gc_paused
@@ -72,8 +74,12 @@ class DuplicatesPart(FieldsPart):
             if not could_match(rules, threshold):
                 return []  # (adding one customer then reads no other)
             stored = {r.key: schema.coerce(r.key, values[r.key]) for r in rules}
-            finder = LookAlikeFinder(self._identity_records(session, rules), threshold)
-            return finder.find(stored)
+            columns = session.table(CUSTOMERS).columns(self._identity_columns(rules))
+        if not name_blocks_matter(rules, threshold):
+            # only customers sharing a value can score: read just those rows
+            columns = columns_like(rules, columns, stored)
+        finder = LookAlikeFinder(Records.from_columns(rules, columns), threshold)
+        return finder.find(stored)
 
     def _look_alike_finder(
         self, session: Any, schema: FieldSchema, min_score: float | None = None
@@ -103,7 +109,12 @@ class DuplicatesPart(FieldsPart):
         from the documents (then nothing else is read); custom fields need
         the ``fields`` of every document.
         """
+        columns = session.table(CUSTOMERS).columns(DuplicatesPart._identity_columns(rules))
+        return Records.from_columns(rules, columns)
+
+    @staticmethod
+    def _identity_columns(rules: tuple[FieldRule, ...]) -> list[str]:
         names = [NAME, *(r.key for r in rules if not r.custom and r.key != NAME)]
         if any(r.custom for r in rules):
             names.append("fields")
-        return Records.from_columns(rules, session.table(CUSTOMERS).columns(names))
+        return names

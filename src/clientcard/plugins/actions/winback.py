@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from itertools import pairwise
-from statistics import median
 from typing import Any
 
 from attrs import define, field
@@ -50,7 +49,9 @@ class WinBack(ActionKind):
         if len(visits) < settings.min_visits or facts.next_booking is not None:
             return
         days = [date.fromisoformat(d) for d in visits]
-        usual = median((b - a).days for a, b in pairwise(days))
+        gaps = sorted((b - a).days for a, b in pairwise(days))
+        middle = len(gaps) // 2
+        usual = gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) / 2
         due = days[-1] + timedelta(days=round(usual * settings.factor))
         if due.isoformat() < facts.today:
             yield Action(
