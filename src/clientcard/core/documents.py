@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from clientcard.core.errors import ValidationError
+from clientcard.core.files import written_whole
 from clientcard.core.store import TableSpec
 
 DOCUMENTS = "documents"
@@ -96,17 +97,9 @@ class DocumentFiles:
             )
         if target.exists():
             raise ValidationError("output", str(target), "a path where no file exists yet")
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            with open(source, "rb") as handle, open(partial, "wb") as out:
-                while chunk := handle.read(CHUNK):
-                    out.write(chunk)
-            partial.replace(target)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise ValidationError(
-                "output", str(target), f"a file that can be written ({exc.strerror})"
-            ) from None
+        with open(source, "rb") as handle, written_whole(target) as out:
+            while chunk := handle.read(CHUNK):
+                out.write(chunk)
 
     def remove(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)

@@ -87,26 +87,19 @@ class CardPart(CustomersPart, ActivityPart):
             out = []
             for doc in self._links_of(session, customer_id):
                 other = doc["other_id"] if doc["customer_id"] == customer_id else doc["customer_id"]
-                person = customers.get(other)
-                out.append(
-                    {
-                        "id": doc["id"],
-                        "kind": doc["kind"],
-                        "customer_id": other,
-                        "name": person["name"] if person else None,
-                        "note": doc.get("note"),
-                        "at": doc["at"],
-                    }
-                )
+                out.append({**_seen_from(customers, doc, other), "kind": doc["kind"]})
             return out
 
     def unlink(self, relationship_id: int) -> None:
         """Remove a relationship."""
+        self._remove(RELATIONSHIPS, relationship_id, "relationship")
+
+    def _remove(self, table_name: str, id: int, what: str) -> None:
         with self._write() as session:
-            table = session.table(RELATIONSHIPS)
-            if table.get(relationship_id) is None:
-                raise NotFoundError(f"no relationship with id {relationship_id}")
-            table.delete(relationship_id)
+            table = session.table(table_name)
+            if table.get(id) is None:
+                raise NotFoundError(f"no {what} with id {id}")
+            table.delete(id)
 
     # -- referrals -----------------------------------------------------------------------
 
@@ -144,32 +137,16 @@ class CardPart(CustomersPart, ActivityPart):
             customers = session.table(CUSTOMERS)
             records.existing(customers, customer_id)
             table = session.table(REFERRALS)
-
-            def named(doc: Doc, who: str) -> dict[str, Any]:
-                person = customers.get(doc[who])
-                return {
-                    "id": doc["id"],
-                    "customer_id": doc[who],
-                    "name": person["name"] if person else None,
-                    "note": doc.get("note"),
-                    "at": doc["at"],
-                }
-
             by = find_docs(table, "customer_id", customer_id)
+            referred = find_docs(table, "referrer_id", customer_id)
             return {
-                "referred_by": named(by[0], "referrer_id") if by else None,
-                "referred": [
-                    named(d, "customer_id") for d in find_docs(table, "referrer_id", customer_id)
-                ],
+                "referred_by": _seen_from(customers, by[0], by[0]["referrer_id"]) if by else None,
+                "referred": [_seen_from(customers, d, d["customer_id"]) for d in referred],
             }
 
     def remove_referral(self, referral_id: int) -> None:
         """Remove a referral."""
-        with self._write() as session:
-            table = session.table(REFERRALS)
-            if table.get(referral_id) is None:
-                raise NotFoundError(f"no referral with id {referral_id}")
-            table.delete(referral_id)
+        self._remove(REFERRALS, referral_id, "referral")
 
     # -- documents -----------------------------------------------------------------------
 
@@ -324,3 +301,16 @@ class CardPart(CustomersPart, ActivityPart):
             "referrals": self.referrals(customer_id),
             "related": self.relationships(customer_id),
         }
+
+
+def _seen_from(customers: Any, doc: Doc, other: int) -> dict[str, Any]:
+    """A link as one of its customers sees it: the link's id, the other customer and
+    their name (None once deleted), the note and when it was made."""
+    person = customers.get(other)
+    return {
+        "id": doc["id"],
+        "customer_id": other,
+        "name": person["name"] if person else None,
+        "note": doc.get("note"),
+        "at": doc["at"],
+    }

@@ -24,6 +24,7 @@ from clientcard.core.errors import DuplicateError, NotFoundError, ValidationErro
 from clientcard.core.export import ExportContext
 from clientcard.core.export import columns as export_columns
 from clientcard.core.facts import FIELDS, Activity
+from clientcard.core.files import written_whole
 from clientcard.core.links import customer_references
 from clientcard.core.model import Customer
 from clientcard.core.selection import (
@@ -373,19 +374,8 @@ class SelectionPart(StatusPart):
                 docs: Iterable[Doc] = session.table(CUSTOMERS).scan()
             else:
                 docs = self._selected_docs(session, selection, sort=sort)
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            with open(partial, "wb") as out:
-                exporter.write(counted(docs), context, out)
-            partial.replace(target)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise ValidationError(
-                "output", str(target), f"a file that can be written ({exc.strerror})"
-            ) from None
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        with written_whole(target) as out:
+            exporter.write(counted(docs), context, out)
         return count
 
     # -- segments ----------------------------------------------------------------------
