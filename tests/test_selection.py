@@ -345,3 +345,46 @@ def test_a_selection_round_trips_through_json() -> None:
     assert Selection().is_empty() and not selection.is_empty()
     with pytest.raises(ValidationError, match="filters among"):
         Selection.from_json({"colour": "red"})
+
+
+def test_birthdays_within_days_from_today(workspace: Workspace, run: RunCLI) -> None:
+    today = workspace._today()
+
+    def born(days_ahead: int) -> str:
+        return (today + timedelta(days=days_ahead)).replace(year=1990).isoformat()
+
+    ids = {
+        name: workspace.add_customer(name, fields={"birth_date": born(offset)}).id
+        for name, offset in (("Today", 0), ("In three", 3), ("In ten", 10), ("Yesterday", -1))
+        if (today + timedelta(days=offset)).strftime("%m-%d") != "02-29"
+    }
+    workspace.add_customer("No birthday")
+    assert set(workspace.select(Selection(birthday_within=0))) == {ids["Today"]}
+    assert set(workspace.select(Selection(birthday_within=7))) == {ids["Today"], ids["In three"]}
+    listed = run("customers", "list", "--birthday-within", "7", "--format", "json")
+    assert {c["id"] for c in json.loads(listed.stdout)} == {ids["Today"], ids["In three"]}
+    # a segment keeps the rule, not the day: it is reckoned again each day
+    assert run("segments", "save", "birthdays", "--birthday-within", "7").exit_code == 0
+    shown = json.loads(run("segments", "show", "birthdays", "--format", "json").stdout)
+    assert shown["filters"] == {"birthday_within": 7}
+    with pytest.raises(ValidationError, match="from 0 to 366"):
+        Selection(birthday_within=400)
+
+
+def test_a_29_february_birthday_falls_on_the_28th_in_other_years(workspace: Workspace) -> None:
+    from clientcard.core.selection import CustomerView, SearchTexts, row_filters
+
+    docs = [
+        {"id": 1, "fields": {"birth_date": "2000-02-29"}},
+        {"id": 2, "fields": {"birth_date": "1990-03-01"}},
+    ]
+    view = CustomerView(docs, SearchTexts())
+    schema = workspace.schema()
+
+    def found(day: date, within: int) -> list[int]:
+        (keep,) = row_filters(Selection(birthday_within=within), schema, dict, day)
+        return [docs[r]["id"] for r in keep(view, None)]
+
+    assert found(date(2025, 2, 28), 0) == [1]  # not a leap year
+    assert found(date(2024, 2, 28), 0) == []  # a leap year: on the 29th
+    assert found(date(2024, 2, 29), 1) == [1, 2]

@@ -62,6 +62,11 @@ OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("--overdue-payment", "overdue_payment", {"is_flag": True, "help": "Owes an overdue payment."}),
     ("--viewed-campaign", "viewed_campaign", {"metavar": "NAME", "help": "Viewed this campaign."}),
     ("--clicked-campaign", "clicked_campaign", {"metavar": "NAME", "help": "Clicked in it."}),
+    (
+        "--birthday-within",
+        "birthday_within",
+        {"type": int, "metavar": "DAYS", "help": "Birthday from today to DAYS days ahead."},
+    ),
     ("--segment", "segment", {"metavar": "NAME", "help": "A saved segment's filters."}),
 ]
 

@@ -13,8 +13,9 @@ until the document changes.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from itertools import chain
@@ -40,6 +41,11 @@ def _tuple(value: Iterable[Any] | None) -> tuple[Any, ...]:
     return tuple(value or ())
 
 
+def _days(_: Any, attribute: Any, value: int | None) -> None:
+    if value is not None and not (isinstance(value, int) and 0 <= value <= 366):
+        raise ValidationError("birthday_within", value, "a number of days from 0 to 366")
+
+
 @frozen(kw_only=True)
 class Selection:
     """Filters over customers; every one given must hold.
@@ -51,7 +57,9 @@ class Selection:
     the field type normalises them).  ``where`` is an expression such as
     ``"city = Roma and visits >= 3"`` (docs/filters.md).  Activity filters:
     the last completed booking before/after a date, an upcoming booking, an
-    overdue payment, a campaign viewed or clicked.  ``ids`` limits the
+    overdue payment, a campaign viewed or clicked.  ``birthday_within``: a
+    birthday (field ``birth_date``, else ``birthday``) from today to that many
+    days ahead, 0 for today, re-reckoned each day.  ``ids`` limits the
     selection to those customers; ``segment`` adds a saved segment's filters.
     """
 
@@ -72,6 +80,8 @@ class Selection:
     overdue_payment: bool = False
     viewed_campaign: str | None = None
     clicked_campaign: str | None = None
+    #: a birthday (the ``birth_date`` field) today or within this many days
+    birthday_within: int | None = field(default=None, validator=_days)
     segment: str | None = None
 
     def is_empty(self) -> bool:
@@ -258,9 +268,12 @@ def row_filters(
     selection: Selection,
     schema: FieldSchema,
     activity: Callable[[], Mapping[str, Any]],
+    today: date | None = None,
 ) -> list[RowFilter]:
     """The filters a selection makes, cheapest first."""
     filters: list[RowFilter] = []
+    if selection.birthday_within is not None:
+        filters.append(_birthdays(schema, today or date.today(), selection.birthday_within))
     if selection.statuses:
         filters.append(_within("status", frozenset(selection.statuses)))
     if selection.tiers:
@@ -290,6 +303,33 @@ def row_filters(
     if selection.search is not None:
         filters += [_found(term) for term in fold(selection.search).split()]
     return filters
+
+
+#: the fields a birthday is read from, first found first
+BIRTHDAY_KEYS = ("birth_date", "birthday")
+
+
+def _birthdays(schema: FieldSchema, today: date, days: int) -> RowFilter:
+    """Rows whose birthday falls from ``today`` to ``days`` days later; a 29 February
+    birthday falls on the 28th in other years."""
+    key = next((k for k in BIRTHDAY_KEYS if k in schema.defs), None)
+    if key is None:
+        raise ValidationError(
+            "birthday_within", days, f"a workspace with a {BIRTHDAY_KEYS[0]} field to read"
+        )
+    wanted = set()
+    for ahead in range(days + 1):
+        day = today + timedelta(days=ahead)
+        wanted.add(day.strftime("%m-%d"))
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+            wanted.add("02-29")
+
+    def keep(view: CustomerView, rows: list[int] | None) -> list[int]:
+        values = view.values(key)
+        candidates = range(len(values)) if rows is None else rows
+        return [r for r in candidates if isinstance(v := values[r], str) and v[5:10] in wanted]
+
+    return keep
 
 
 def _activity_filters(

@@ -74,7 +74,8 @@ class SelectionPart(StatusPart):
                 records.existing(table, id)
             rows = [view.row_of[id] for id in selection.ids]
         schema = self._schema(session)
-        filters = row_filters(selection, schema, cache(lambda: self._activity_summary(session)))
+        summary = cache(lambda: self._activity_summary(session))
+        filters = row_filters(selection, schema, summary, self._today())
         found = run(view, filters, rows)
         order = parse_sort(sort)
         if order is not None:
