@@ -534,9 +534,11 @@ def test_rows_sharing_finds_exactly_what_comparing_every_row_finds() -> None:
     stored = [
         "ann@x.com", "ANN@X.COM", "bob@x.com", None, "  ann@x.com", "Ánn@x.com", {"a": 1},
         "ann@x.co m", "ann@x.comm", "ann @x.com", "ann@x.com\t", "", 7, "ann\u00a0@x.com",
+        "ann@x.com\x1c", "STRASSE", "straße", ["ann@x.com"], {"street": "Via Roma 1"},
     ]  # fmt: skip
+    probes = ("Ann@x.com", "ann@x.com", "bob@x.com", "nobody", "strasse", "Straße", 7)
     for match in ("exact", "normalised"):
-        for probe in ("Ann@x.com", "ann@x.com", "bob@x.com", "nobody"):
+        for probe in (*probes, {"street": "via roma 1"}, {"a": 1}):
             target = compared(probe, match)
             expected = [at for at, v in enumerate(stored) if compared(v, match) == target]
             assert rows_sharing(stored, match, target) == expected, (match, probe)

@@ -134,8 +134,8 @@ def field_rules(schema: FieldSchema, settings: DuplicatesSettings) -> tuple[Fiel
 # -- values as compared ---------------------------------------------------------------
 
 _APOSTROPHES = re.compile(r"['’`´]")  # noqa: RUF001 (typographic apostrophes are typed)
-#: whitespace as str.split() sees it, anything not ASCII, or a value that is not text
-_NOT_PLAIN = re.compile(r"[\s\x01\x80-\U0010ffff]")
+#: whitespace as str.split() sees it, or anything not ASCII
+_NOT_PLAIN = re.compile(r"[\s\x80-\U0010ffff]")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 
@@ -580,32 +580,38 @@ def rows_sharing(values: Sequence[Any], match: str, target: Hashable) -> list[in
     """Rows whose :func:`compared` form equals ``target``, without computing it for every
     row: adding one customer must not fold 100,000 stored addresses.
 
-    A text is its own exact form.  Folding plain (ASCII) text keeps its length,
-    and collapsing whitespace only shortens it; so a plain value can only match
-    when it is as long as the target, or longer and holding whitespace.  Other
-    values are compared in full.
+    A text is its own exact form, and plain text (ASCII, no whitespace) folds to
+    its case-folded self: their rows are found by searching all the texts joined
+    into one string.  Only the other values (rare) are compared one by one.
     """
-    if match == "exact" or not isinstance(target, str):
-        return [
-            at
-            for at, v in enumerate(values)
-            if v == target
-            or (v is not None and v.__class__ is not str and compared(v, match) == target)
-        ]
-    size = len(target)
-    rows = {at for at, v in enumerate(values) if v.__class__ is str and len(v) == size}
-    rows.update(_rows_not_plain(values))
+    if not isinstance(target, str):
+        return [at for at, v in enumerate(values) if compared(v, match) == target]
+    texts = ["" if v is None else v if v.__class__ is str else "\x01" for v in values]
+    blob = "\x00".join(texts)
+    exact = match == "exact"
+    rows = set(_rows_equal_to(blob if exact else blob.casefold(), target))
+    if "\x01" in blob:  # values that are not text
+        rows.update(at for at, text in enumerate(texts) if text == "\x01")
+    if not exact and (not blob.isascii() or len(blob.split(None, 1)) > 1):
+        rows.update(_rows_not_plain(texts))
     return [at for at in sorted(rows) if compared(values[at], match) == target]
 
 
-def _rows_not_plain(values: Sequence[Any]) -> set[int]:
-    """Rows holding anything but plain text without whitespace (whose folded form may
-    differ in length), found with one regular-expression scan rather than a loop."""
-    texts = ["" if v is None else v if v.__class__ is str else "\x01" for v in values]
-    blob = "\x00".join(texts)
-    if not _NOT_PLAIN.search(blob):
-        return set()
+def _rows_equal_to(blob: str, target: str) -> Iterator[int]:
+    """Rows of ``blob`` (texts joined by NUL) equal to ``target``."""
+    blob = "\x00" + blob + "\x00"
+    needle = "\x00" + target + "\x00"
+    at = blob.find(needle)
+    while at != -1:
+        yield blob.count("\x00", 0, at + 1) - 1
+        at = blob.find(needle, at + 1)
+
+
+def _rows_not_plain(texts: Sequence[str]) -> set[int]:
+    """Rows holding text that is not plain (not ASCII, or with whitespace), whose folded
+    form may differ from its case-folded one: found with one regular-expression scan."""
     ends = list(accumulate(len(t) + 1 for t in texts))
+    blob = "\x00".join(texts)
     return {bisect_right(ends, m.start()) for m in _NOT_PLAIN.finditer(blob)}
 
 
