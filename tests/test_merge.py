@@ -439,3 +439,14 @@ def test_links_and_references_follow_the_merge_and_come_back(
     assert [r["id"] for r in workspace.relationships(ann.id)] == [between["id"], outside["id"]]
     assert workspace.referrals(friend) == before["referrals"]
     assert workspace.get_customer(child) == before["child"]
+
+
+def test_a_merged_customer_is_found_by_every_address_and_number(
+    workspace: Workspace, family: list[Customer]
+) -> None:
+    from clientcard.core.selection import Selection
+
+    ann, anne, a = family
+    workspace.merge([ann.id, anne.id, a.id], into=anne.id)
+    for text in ("ann@example.com", "anne.lee@example.org", "0612345678", "3471234567"):
+        assert workspace.select(Selection(search=text)) == [anne.id], text

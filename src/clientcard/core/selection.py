@@ -50,10 +50,11 @@ def _days(_: Any, attribute: Any, value: int | None) -> None:
 class Selection:
     """Filters over customers; every one given must hold.
 
-    ``search`` finds words (or parts of words) in the name, e-mail, phone and
-    external id, forgiving case, accents, width and Persian/Arabic letter
-    variants.  ``statuses``/``tiers``: any of these.  ``tags``: all of them,
-    or any with ``any_tag``.  ``email``/``phone`` are matched as stored (after
+    ``search`` finds words (or parts of words) in the name, e-mail, phone
+    (and the other e-mails and phones kept by merges) and external id,
+    forgiving case, accents, width and Persian/Arabic letter variants.
+    ``statuses``/``tiers``: any of these.  ``tags``: all of them, or any with
+    ``any_tag``.  ``email``/``phone`` are matched as stored (after
     the field type normalises them).  ``where`` is an expression such as
     ``"city = Roma and visits >= 3"`` (docs/filters.md).  Activity filters:
     the last completed booking before/after a date, an upcoming booking, an
@@ -146,12 +147,13 @@ class SearchTexts:
         found = self._texts.get(doc["id"])
         if found is not None and found[0] is doc:
             return found[1]
-        phone = doc.get("phone") or ""
+        phones = [doc.get("phone") or "", *(doc.get("other_phones") or ())]
         parts = (
             doc.get("name") or "",
             doc.get("email") or "",
-            phone,
-            "".join(c for c in phone if c.isdigit()),
+            *(doc.get("other_emails") or ()),
+            *phones,
+            *("".join(c for c in phone if c.isdigit()) for phone in phones),
             doc.get("external_id") or "",
         )
         text = "\n".join(fold(part) for part in parts)
