@@ -150,7 +150,6 @@ class MergeSettings:
     )
 
 
-
 def _megabytes(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if not fits(value, float) or value <= 0:
         raise ValueError("a number of megabytes above 0")

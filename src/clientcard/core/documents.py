@@ -54,6 +54,7 @@ class DocumentFiles:
         ``max_bytes`` before anything is kept."""
         import hashlib
         import tempfile
+
         try:
             size = source.stat().st_size
         except OSError as exc:

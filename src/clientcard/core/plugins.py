@@ -272,6 +272,7 @@ class PluginHost:
             return register
 
         self._call_register("clientcard_register_field_types", field_type)
+
         def action_kind(plugin: str) -> Callable[..., None]:
             def register(found: ActionKind) -> None:
                 _check_named(found, ActionKind, "clientcard.core.actions.ActionKind")

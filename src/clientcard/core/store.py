@@ -38,6 +38,9 @@ class TableSpec:
     classifying a million bookings stays fast).  ``scanned`` marks a table
     read whole, a document at a time (exported): a backend may then let
     :meth:`Table.scan` read it from disk without holding it in memory.
+    ``lookups`` names text fields :meth:`Table.lookup` is asked about (a new
+    customer's e-mail and phone, to find look-alikes): a backend may index
+    their folded values apart, so that a lookup loads nothing.
     """
 
     name: str
@@ -46,6 +49,7 @@ class TableSpec:
     unique: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     scanned: bool = False
+    lookups: tuple[str, ...] = ()
 
 
 class Table(Protocol):
@@ -71,6 +75,10 @@ class Table(Protocol):
 
     def find(self, index: str, value: Hashable) -> list[int]:
         """Ids of the documents whose indexed field ``index`` equals ``value``."""
+
+    def lookup(self, field: str, folded: str) -> list[int]:
+        """Ids (sorted) of the documents whose text ``field``, folded
+        (:func:`clientcard.core.text.fold`), is ``folded``."""
 
     def revision(self) -> Hashable:
         """A value that changes whenever the table's documents may have changed, as this

@@ -60,6 +60,8 @@ TABLES = (
         unique=("external_id",),
         # exports read every customer: from disk, one at a time, when not in memory
         scanned=True,
+        # a new customer's look-alikes share one of these: found without loading anyone
+        lookups=("email", "phone"),
         # the values duplicates are looked up by: adding one customer checks them
         # without loading every customer (core/duplicates.py)
         columns=("name", "email", "phone"),

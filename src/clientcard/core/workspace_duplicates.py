@@ -28,6 +28,7 @@ from clientcard.core.duplicates import (
 )
 from clientcard.core.fields import FieldSchema
 from clientcard.core.memory import gc_paused
+from clientcard.core.text import fold
 from clientcard.core.workspace_fields import FieldsPart
 
 
@@ -74,7 +75,10 @@ class DuplicatesPart(FieldsPart):
             if not could_match(rules, threshold):
                 return []  # (adding one customer then reads no other)
             stored = {r.key: schema.coerce(r.key, values[r.key]) for r in rules}
-            columns = session.table(CUSTOMERS).columns(self._identity_columns(rules))
+            table = session.table(CUSTOMERS)
+            if not _anyone_shares(table, rules, stored, threshold):
+                return []  # (the usual case: read no other customer at all)
+            columns = table.columns(self._identity_columns(rules))
         if not name_blocks_matter(rules, threshold):
             # only customers sharing a value can score: read just those rows
             columns = columns_like(rules, columns, stored)
@@ -118,3 +122,31 @@ class DuplicatesPart(FieldsPart):
         if any(r.custom for r in rules):
             names.append("fields")
         return names
+
+
+#: fields the customers table indexes by folded value (``TableSpec.lookups``)
+LOOKUP_FIELDS = ("email", "phone")
+
+
+def _anyone_shares(
+    table: Any, rules: tuple[FieldRule, ...], values: Mapping[str, Any], threshold: float
+) -> bool:
+    """Whether a stored customer could look like ``values``: some customer shares one of
+    its identifying values.  False only when that is certain and cheap to know.
+
+    When names alone cannot reach the threshold, a look-alike shares a compared
+    value, and (matched exactly or normalised) a shared compared value means a
+    shared folded one: a lookup on each says no without reading any customer.
+    """
+    if name_blocks_matter(rules, threshold):
+        return True
+    for rule in rules:
+        if rule.key == NAME:
+            continue
+        if rule.custom or rule.key not in LOOKUP_FIELDS or rule.match == "fuzzy":
+            return True  # no cheap answer: compare them all
+        value = values.get(rule.key)
+        key = fold(value) if isinstance(value, str) else None
+        if key and table.lookup(rule.key, key):
+            return True
+    return False

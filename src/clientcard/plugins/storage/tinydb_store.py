@@ -42,7 +42,7 @@ from clientcard.core.hookspecs import hookimpl
 from clientcard.core.memory import gc_paused
 from clientcard.core.store import Doc, Store, TableSpec, columns_of
 from clientcard.plugins.storage import columns as column_file
-from clientcard.plugins.storage import snapshot
+from clientcard.plugins.storage import lookups, snapshot
 from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, fsync_dir, loads
 from clientcard.plugins.storage.columns import ColumnTable
 from clientcard.plugins.storage.journal import Journal, Record, encode
@@ -110,6 +110,10 @@ class Group:
         self.columns_path = path.with_suffix(".columns")
         self.column_names = {spec.name: spec.columns for spec in specs if spec.columns}
         self.scanned = frozenset(spec.name for spec in specs if spec.scanned)
+        self.lookup_fields = {spec.name: spec.lookups for spec in specs if spec.lookups}
+        self.lookups_path = path.with_suffix(".lookups")
+        #: the lookups file read last, and the snapshot it was read for
+        self._lookups: tuple[tuple[int, int] | None, lookups.LookupFile | None] | None = None
         self.columns: dict[str, ColumnTable] | None = None
         self.columns_seq = 0
         self.columns_identity: tuple[int, int, int] | None = None
@@ -181,6 +185,12 @@ class Group:
         }
         stamp = {"snapshot": self.content_identity(), "seq": seq}
         atomic_write(self.keys_path, orjson.dumps({**stamp, "tables": keys}))
+        if self.lookup_fields:
+            docs = {
+                name: (fields, self.tables[name].ordered().values())
+                for name, fields in self.lookup_fields.items()
+            }
+            atomic_write(self.lookups_path, lookups.dump(docs, stamp))
         if self.column_names:
             cached = self.columns if self.columns_seq == seq else None
             tables = {
@@ -255,6 +265,20 @@ class Group:
         self.revision += 1
         self.columns_identity = self.current_identity()
         return True
+
+    def lookup_file(self) -> lookups.LookupFile | None:
+        """The lookups file, when it matches the snapshot (else None: answer otherwise)."""
+        identity = self.content_identity()
+        if self._lookups is not None and self._lookups[0] == identity:
+            return self._lookups[1]
+        try:
+            found = lookups.LookupFile.read(self.lookups_path.read_bytes())
+        except FileNotFoundError:
+            found = None
+        if found is not None and tuple(found.stamp.get("snapshot") or ()) != (identity or ()):
+            found = None
+        self._lookups = identity, found
+        return found
 
     def save_columns(self) -> None:
         """Write the columns file afresh from the loaded documents, when it was missing or
@@ -383,6 +407,15 @@ class TableView:
 
     def __len__(self) -> int:
         return len(self._table().docs)
+
+    def lookup(self, field: str, folded: str) -> list[int]:
+        group = self._group
+        if not group.loaded and field in group.lookup_fields.get(self._name, ()):
+            found = self._session.store.lookup(group, self._name, field, folded, self._session)
+            if found is not None:
+                return found
+        docs = self._table().docs.values()
+        return sorted(d["id"] for d in docs if lookups.folded(d.get(field)) == folded)
 
     def scan(self) -> Iterator[Doc]:
         group, session = self._group, self._session
@@ -608,6 +641,32 @@ class TinyDBStore(Store):
             if record.seq > table.seq:
                 changed.update((int(id), doc) for t, id, doc in record.ops if t == name)
         return snapshot.overlay(table, changed)
+
+    def lookup(
+        self, group: Group, name: str, field: str, folded: str, session: Session
+    ) -> list[int] | None:
+        """Ids holding ``folded`` in ``field`` from the group's lookups file, with the
+        journal's and the session's later changes laid over; None when the file cannot
+        answer (missing, stale, or a big commit not installed yet)."""
+        found = group.lookup_file()
+        if found is None:
+            return None
+        records = self._journal_records()
+        if any(group.name in record.snapshots for record in records):
+            return None
+        since = int(found.stamp.get("seq", 0))
+        changed: dict[int, Doc | None] = {}
+        for record in records:
+            if record.seq > since:
+                changed.update((int(id), doc) for t, id, doc in record.ops if t == name)
+        changed.update((int(id), doc) for t, id, doc in session.ops if t == name)
+        ids = set(found.ids(name, field, folded)) - changed.keys()
+        ids.update(
+            id
+            for id, doc in changed.items()
+            if doc is not None and lookups.folded(doc.get(field)) == folded
+        )
+        return sorted(ids)
 
     def load_keys(self, group: Group) -> None:
         """Have at least the keys of a group in memory (the whole group if they are stale)."""

@@ -1,0 +1,86 @@
+"""The lookups file: a group's ``TableSpec.lookups`` fields, folded, with the ids holding
+each value, so that ``Table.lookup`` answers without loading the documents.
+
+``<group>.lookups`` is text: a header line with the snapshot's stamp, then one
+line per (table, field, folded value, id), ``table␟field␟value␟id``, sorted as
+bytes.  A lookup reads the file and binary-searches it (a few microseconds at
+100,000 customers, against ~50 ms to read their columns file); the changes the
+journal made since are laid over the answer by the store.  Folding is
+:func:`clientcard.core.text.fold`: it collapses every whitespace character,
+so a folded value never holds the separator (U+001F counts as whitespace).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+from clientcard.core.store import Doc
+from clientcard.core.text import fold
+
+MAGIC = b"clientcard-lookups 1 "
+SEP = "\x1f"
+
+
+def folded(value: Any) -> str | None:
+    """The folded form of a stored value, as lookups keep it (None: not looked up)."""
+    if not isinstance(value, str) or not value:
+        return None
+    return fold(value) or None
+
+
+def dump(
+    tables: Mapping[str, tuple[tuple[str, ...], Iterable[Doc]]], stamp: dict[str, Any]
+) -> bytes:
+    """The file for ``tables`` (name → (fields, documents)); ``stamp`` goes in the header."""
+    lines: list[bytes] = []
+    for name, (fields, docs) in tables.items():
+        for doc in docs:
+            for field in fields:
+                key = folded(doc.get(field))
+                if key is not None:
+                    lines.append(f"{name}{SEP}{field}{SEP}{key}{SEP}{doc['id']}".encode())
+    lines.sort()
+    return MAGIC + orjson.dumps(stamp) + b"\n" + b"".join(line + b"\n" for line in lines)
+
+
+class LookupFile:
+    """A lookups file read into memory, searched without parsing it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        end = data.find(b"\n")
+        self.stamp: dict[str, Any] = orjson.loads(data[len(MAGIC) : end])
+        self.body = end + 1
+
+    @classmethod
+    def read(cls, data: bytes) -> LookupFile | None:
+        """The file, or None when it is not one this version reads (or is damaged)."""
+        if not data.startswith(MAGIC) or not data.endswith(b"\n"):
+            return None
+        try:
+            return cls(data)
+        except (ValueError, orjson.JSONDecodeError):
+            return None
+
+    def ids(self, table: str, field: str, key: str) -> list[int]:
+        """Ids whose ``field`` in ``table`` folds to ``key``."""
+        prefix = f"{table}{SEP}{field}{SEP}{key}{SEP}".encode()
+        data = self.data
+        lo, hi = self.body, len(data)
+        # the first line not below the prefix: lo and hi stay line starts
+        while lo < hi:
+            start = data.rfind(b"\n", lo - 1, (lo + hi) // 2) + 1
+            end = data.find(b"\n", start)
+            if data[start:end] < prefix:
+                lo = end + 1
+            else:
+                hi = start
+        found = []
+        while data.startswith(prefix, lo):
+            end = data.find(b"\n", lo)
+            found.append(int(data[lo + len(prefix) : end]))
+            lo = end + 1
+        return found
