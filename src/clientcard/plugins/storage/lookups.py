@@ -26,8 +26,10 @@ SEP = "\x1f"
 
 def folded(value: Any) -> str | None:
     """The folded form of a stored value, as lookups keep it (None: not looked up)."""
-    if not isinstance(value, str) or not value:
+    if value.__class__ is not str or not value:
         return None
+    if value.isascii():  # what fold() comes to for plain text, 10x faster
+        return " ".join(value.casefold().split()) or None
     return fold(value) or None
 
 
@@ -35,15 +37,18 @@ def dump(
     tables: Mapping[str, tuple[tuple[str, ...], Iterable[Doc]]], stamp: dict[str, Any]
 ) -> bytes:
     """The file for ``tables`` (name → (fields, documents)); ``stamp`` goes in the header."""
-    lines: list[bytes] = []
+    lines: list[str] = []
     for name, (fields, docs) in tables.items():
-        for doc in docs:
-            for field in fields:
+        docs = list(docs)
+        for field in fields:
+            head = f"{name}{SEP}{field}{SEP}"
+            for doc in docs:
                 key = folded(doc.get(field))
                 if key is not None:
-                    lines.append(f"{name}{SEP}{field}{SEP}{key}{SEP}{doc['id']}".encode())
+                    lines.append(f"{head}{key}{SEP}{doc['id']}\n")
+    # sorted as bytes: UTF-8 keeps code-point order, which is how str sorts
     lines.sort()
-    return MAGIC + orjson.dumps(stamp) + b"\n" + b"".join(line + b"\n" for line in lines)
+    return MAGIC + orjson.dumps(stamp) + b"\n" + "".join(lines).encode()
 
 
 class LookupFile:
