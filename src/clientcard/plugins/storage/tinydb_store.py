@@ -624,22 +624,32 @@ class TinyDBStore(Store):
                 if table_name in group.tables:
                     session.undo.append(group.tables[table_name].raise_next_id(next_id))
 
+    def _changes_since(self, group: Group, name: str, seq: int) -> dict[int, Doc | None] | None:
+        """Table ``name``'s documents changed by the journal after ``seq`` (None where
+        deleted), to lay over a file written at ``seq``; None when a big commit of the
+        group is not installed yet (its pending snapshot is the truth, not the journal)."""
+        records = self._journal_records()
+        if any(group.name in record.snapshots for record in records):
+            return None
+        changed: dict[int, Doc | None] = {}
+        for record in records:
+            if record.seq > seq:
+                changed.update((int(id), doc) for t, id, doc in record.ops if t == name)
+        return changed
+
     def stream(self, group: Group, name: str) -> Iterator[Doc] | None:
         """The documents of a scanned table as of now, read from its snapshot one at a
         time with the journal's changes laid over them; None when only loading it will do."""
-        records = self._journal_records()
-        if any(group.name in record.snapshots for record in records):
-            return None  # a big commit not yet installed: its pending file is the truth
         try:
             table = snapshot.stream_table(group.storage.path, name)
         except FileNotFoundError:
             return None
         if table is None:
             return None
-        changed: dict[int, Doc | None] = {}
-        for record in records:
-            if record.seq > table.seq:
-                changed.update((int(id), doc) for t, id, doc in record.ops if t == name)
+        changed = self._changes_since(group, name, table.seq)
+        if changed is None:
+            table.close()
+            return None
         return snapshot.overlay(table, changed)
 
     def lookup(
@@ -651,14 +661,9 @@ class TinyDBStore(Store):
         found = group.lookup_file()
         if found is None:
             return None
-        records = self._journal_records()
-        if any(group.name in record.snapshots for record in records):
+        changed = self._changes_since(group, name, int(found.stamp.get("seq", 0)))
+        if changed is None:
             return None
-        since = int(found.stamp.get("seq", 0))
-        changed: dict[int, Doc | None] = {}
-        for record in records:
-            if record.seq > since:
-                changed.update((int(id), doc) for t, id, doc in record.ops if t == name)
         changed.update((int(id), doc) for t, id, doc in session.ops if t == name)
         ids = set(found.ids(name, field, folded)) - changed.keys()
         ids.update(
