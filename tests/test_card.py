@@ -35,8 +35,9 @@ def test_analytics_from_bookings_and_payments(workspace: Workspace, ann: int) ->
     workspace.record_booking(ann, day(-5), status="cancelled")
     workspace.record_booking(ann, day(7), status="upcoming")
     workspace.record_booking(ann, day(3), status="upcoming")
-    workspace.record_payment(ann, "30 EUR")
-    workspace.record_payment(ann, "50 EUR")
+    # received by the card's day (analytics count as of that day, as rule sets do)
+    workspace.record_payment(ann, "30 EUR", paid_at=day(-59) + "T10:00:00+00:00")
+    workspace.record_payment(ann, "50 EUR", paid_at=day(-29) + "T10:00:00+00:00")
     workspace.record_payment(ann, "20 EUR", status="due", due_date=day(-1))  # past due
     workspace.record_payment(ann, "15 EUR", status="overdue")
     workspace.record_payment(ann, "99 EUR", status="due", due_date=day(10))  # not yet due

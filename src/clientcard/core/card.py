@@ -1,17 +1,19 @@
 """The customer card: everything about one customer, in sections, with quick analytics.
 
 :func:`analytics` and :func:`sections` are pure: they take the customer's
-documents (as stored) and the day, and return JSON-ready data, which
+facts, documents (as stored) and the day, and return JSON-ready data, which
 ``clientcard customers show`` renders and ``--format json`` prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from clientcard.core.actions import money
+from clientcard.core.facts import Facts, payment_overdue
 from clientcard.core.store import Doc
 
 Docs = Sequence[Doc]
@@ -19,77 +21,33 @@ Docs = Sequence[Doc]
 OPENING_TOTAL = "opening_total"
 
 
-def _amount(value: Any, currency: str | None) -> Decimal | None:
-    """A stored money value's amount, when in the workspace's currency (or it has none)."""
-    if not isinstance(value, Mapping) or "amount" not in value:
-        return None
-    if currency and value.get("currency") not in (None, currency):
-        return None
-    return Decimal(str(value["amount"]))
+def analytics(facts: Facts, opening_total: Any = None) -> dict[str, Any]:
+    """Quick numbers for the card, from the customer's :class:`Facts` (what rule sets and
+    actions count, so the card never disagrees with them).
 
-
-def _money(amount: Decimal, currency: str | None) -> dict[str, Any]:
-    return {"amount": str(amount.quantize(Decimal("0.01"))), "currency": currency}
-
-
-def is_overdue(payment: Doc, today: date) -> bool:
-    """Overdue: marked so, or due with its due date passed."""
-    if payment.get("status") == "overdue":
-        return True
-    due = payment.get("due_date")
-    return payment.get("status") == "due" and due is not None and due < today.isoformat()
-
-
-def analytics(
-    bookings: Docs,
-    payments: Docs,
-    *,
-    today: date,
-    currency: str | None,
-    opening_total: Any = None,
-) -> dict[str, Any]:
-    """Quick numbers for the card.
-
-    Spend is what was received (payments with status ``received``); a customer
-    with no payments recorded at all is counted by their completed bookings'
-    amounts instead, for businesses that record prices on bookings only.  The
-    opening total (purchases before clientcard) is added to the total, not to
-    the average.  Amounts in another currency than the workspace's are left out.
+    Spend is what was received by the day (payments with status ``received``);
+    a customer with no payment recorded at all is counted by their completed
+    bookings' amounts instead, for businesses that record prices on bookings
+    only.  The opening total (purchases before clientcard) is added to the
+    total, not to the average.  Amounts in another currency than the
+    workspace's are left out.
     """
-    day = today.isoformat()
-    past = [b for b in bookings if b.get("date") and b["date"] <= day]
-    completed = sorted((b for b in past if b.get("status") == "completed"), key=_on)
-    no_shows = [b for b in past if b.get("status") == "no_show"]
-    upcoming = sorted(
-        (b for b in bookings if b.get("status") == "upcoming" and (b.get("date") or "") >= day),
-        key=_on,
-    )
-    if payments:
-        paid = [p.get("amount") for p in payments if p.get("status") == "received"]
-    else:
-        paid = [b.get("amount") for b in completed]
-    spent = sum((a for v in paid if (a := _amount(v, currency)) is not None), Decimal(0))
-    opening = _amount(opening_total, currency) or Decimal(0)
-    overdue = sum(
-        (
-            a
-            for p in payments
-            if is_overdue(p, today) and (a := _amount(p.get("amount"), currency)) is not None
-        ),
-        Decimal(0),
-    )
-    visits = len(completed)
-    attended = visits + len(no_shows)
+    spent = facts.received_total if facts.payments else facts.completed_spend
+    opening = facts.amount(opening_total) or Decimal(0)
+    visits = facts.completed_bookings
+    no_shows = facts.bookings_with_status("no_show")
+    attended = visits + no_shows
+    currency = facts.currency
     return {
-        "total_spent": _money(spent + opening, currency),
-        "opening_total": _money(opening, currency),
+        "total_spent": money(spent + opening, currency),
+        "opening_total": money(opening, currency),
         "completed_visits": visits,
-        "average_spend": _money(spent / visits, currency) if visits else None,
-        "first_visit": completed[0]["date"] if completed else None,
-        "last_visit": completed[-1]["date"] if completed else None,
-        "next_booking": upcoming[0]["date"] if upcoming else None,
-        "no_show_rate": round(len(no_shows) / attended, 3) if attended else None,
-        "overdue_amount": _money(overdue, currency),
+        "average_spend": money(spent / visits, currency) if visits else None,
+        "first_visit": facts.first_completed,
+        "last_visit": facts.last_completed,
+        "next_booking": facts.next_booking,
+        "no_show_rate": round(no_shows / attended, 3) if attended else None,
+        "overdue_amount": money(facts.overdue_total, currency),
     }
 
 
@@ -137,10 +95,10 @@ def sections(
             ),
         },
         "payments": {
-            "overdue": [p for p in payments if is_overdue(p, today)],
+            "overdue": [p for p in payments if _overdue(p, day)],
             "received": [p for p in payments if p.get("status") == "received"],
             "other": [
-                p for p in payments if p.get("status") != "received" and not is_overdue(p, today)
+                p for p in payments if p.get("status") != "received" and not _overdue(p, day)
             ],
         },
         "conversations": sorted(messages, key=_at, reverse=True),
@@ -159,7 +117,5 @@ def sections(
     }
 
 
-def since(history: Sequence[Mapping[str, Any]], dimension: str) -> str | None:
-    """When the current status (or tier) was given: the time of its latest change."""
-    changes = [h for h in history if h["dimension"] == dimension]
-    return str(changes[-1]["at"]) if changes else None
+def _overdue(payment: Doc, day: str) -> bool:
+    return payment_overdue(payment.get("status"), payment.get("due_date"), day)

@@ -30,6 +30,12 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+def payment_overdue(status: str | None, due_date: str | None, today: str) -> bool:
+    """Whether a payment is overdue on ``today`` (ISO dates): marked so, or due with its
+    due date passed."""
+    return status == "overdue" or (status == "due" and due_date is not None and due_date < today)
+
+
 class Activity:
     """Activity columns of many customers, summarised per customer on first use.
 
@@ -184,7 +190,7 @@ class Activity:
         zero = Decimal(0)
         for customer, status, money, paid_at, recorded_at, due_date in rows:
             count, received, overdue = found.get(customer, (0, zero, zero))
-            if status == "overdue" or (status == "due" and due_date and due_date < today):
+            if payment_overdue(status, due_date, today):
                 overdue += self.amount(money) or zero
             elif (
                 status in ("received", "refunded")

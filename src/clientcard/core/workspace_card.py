@@ -82,13 +82,16 @@ class CardPart(CustomersPart, ActivityPart):
         """A customer's relationships, seen from that customer: ``{"id", "kind",
         "customer_id" (the other one), "name", "note", "at"}``."""
         with self.store.read() as session:
-            customers = session.table(CUSTOMERS)
-            records.existing(customers, customer_id)
-            out = []
-            for doc in self._links_of(session, customer_id):
-                other = doc["other_id"] if doc["customer_id"] == customer_id else doc["customer_id"]
-                out.append({**_seen_from(customers, doc, other), "kind": doc["kind"]})
-            return out
+            records.existing(session.table(CUSTOMERS), customer_id)
+            return self._relationships(session, customer_id)
+
+    def _relationships(self, session: Any, customer_id: int) -> list[dict[str, Any]]:
+        customers = session.table(CUSTOMERS)
+        out = []
+        for doc in self._links_of(session, customer_id):
+            other = doc["other_id"] if doc["customer_id"] == customer_id else doc["customer_id"]
+            out.append({**_seen_from(customers, doc, other), "kind": doc["kind"]})
+        return out
 
     def unlink(self, relationship_id: int) -> None:
         """Remove a relationship."""
@@ -134,15 +137,18 @@ class CardPart(CustomersPart, ActivityPart):
     def referrals(self, customer_id: int) -> dict[str, Any]:
         """Who referred a customer (or None) and whom they referred, with names."""
         with self.store.read() as session:
-            customers = session.table(CUSTOMERS)
-            records.existing(customers, customer_id)
-            table = session.table(REFERRALS)
-            by = find_docs(table, "customer_id", customer_id)
-            referred = find_docs(table, "referrer_id", customer_id)
-            return {
-                "referred_by": _seen_from(customers, by[0], by[0]["referrer_id"]) if by else None,
-                "referred": [_seen_from(customers, d, d["customer_id"]) for d in referred],
-            }
+            records.existing(session.table(CUSTOMERS), customer_id)
+            return self._referrals(session, customer_id)
+
+    def _referrals(self, session: Any, customer_id: int) -> dict[str, Any]:
+        customers = session.table(CUSTOMERS)
+        table = session.table(REFERRALS)
+        by = find_docs(table, "customer_id", customer_id)
+        referred = find_docs(table, "referrer_id", customer_id)
+        return {
+            "referred_by": _seen_from(customers, by[0], by[0]["referrer_id"]) if by else None,
+            "referred": [_seen_from(customers, d, d["customer_id"]) for d in referred],
+        }
 
     def remove_referral(self, referral_id: int) -> None:
         """Remove a referral."""
@@ -228,9 +234,9 @@ class CardPart(CustomersPart, ActivityPart):
         ``documents``, ``reviews``, ``referrals``, ``related``, ``memberships``.
         """
         today = as_of or self._today()
-        customer = self.get_customer(customer_id)
-        explained = self.explain(customer_id, as_of=today)
+        customer = self.get_customer(customer_id)  # (names the survivor of a merge)
         with self.store.read() as session:
+            facts, explained = self._explained(session, customer_id, today)
             owned = {
                 kind.name: [
                     dict(d)
@@ -249,8 +255,10 @@ class CardPart(CustomersPart, ActivityPart):
                 dict(d) for d in find_docs(session.table(DOCUMENTS), "customer_id", customer_id)
             ]
             schema = self._schema(session)
+            referrals = self._referrals(session, customer_id)
+            related = self._relationships(session, customer_id)
         data = self.to_json(customer)
-        dimensions = explained["dimensions"]
+        status, tier = explained["dimensions"]["status"], explained["dimensions"]["tier"]
         info: dict[str, list[dict[str, Any]]] = {"Contact": [], "Details": []}
         for definition in schema.defs.values():
             raw = data[definition.key] if definition.builtin else data["fields"].get(definition.key)
@@ -272,34 +280,23 @@ class CardPart(CustomersPart, ActivityPart):
             reviews=owned["review"],
             memberships=owned["membership"],
         )
-        opening_keys = [d.key for d in schema.defs.values() if d.type == "opening-total"]
-        opening = next(
-            (data["fields"][k] for k in [*opening_keys, card.OPENING_TOTAL] if k in data["fields"]),
-            None,
-        )
         return {
             "customer": data,
             "main": {
                 "status": customer.status,
-                "status_since": card.since(explained["history"], "status"),
-                "pinned": "status" in customer.pinned,
+                "status_since": status["since"],
+                "pinned": status["pinned"],
                 "tier": customer.tier,
-                "tier_since": card.since(explained["history"], "tier"),
-                "tier_reason": (dimensions["tier"].get("decision") or {}).get("reason"),
-                "status_reason": (dimensions["status"].get("decision") or {}).get("reason"),
+                "tier_since": tier["since"],
+                "tier_reason": (tier["decision"] or {}).get("reason"),
+                "status_reason": (status["decision"] or {}).get("reason"),
                 "important_notes": [n for n in lists["notes"] if n.get("pinned")],
             },
             "info": info,
-            "analytics": card.analytics(
-                owned["booking"],
-                owned["payment"],
-                today=today,
-                currency=self.field_context.currency,
-                opening_total=opening,
-            ),
+            "analytics": card.analytics(facts, data["fields"].get(card.OPENING_TOTAL)),
             **lists,
-            "referrals": self.referrals(customer_id),
-            "related": self.relationships(customer_id),
+            "referrals": referrals,
+            "related": related,
         }
 
 

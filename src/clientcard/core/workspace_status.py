@@ -208,12 +208,15 @@ class StatusPart(FieldsPart):
 
     def explain(self, id: int, *, as_of: date | None = None) -> dict[str, Any]:
         """Why a customer has its status: the facts, the deciding rule, the history."""
-        as_of = as_of or self._today()
-        classifier = self._classifier()
         with self.store.read() as session:
-            records.existing(session.table(CUSTOMERS), id)
-            (facts,) = classifier.facts(session, as_of, [id])
-        history = self.status_history(id)
+            return self._explained(session, id, as_of or self._today())[1]
+
+    def _explained(self, session: Any, id: int, as_of: date) -> tuple[Facts, dict[str, Any]]:
+        """The customer's facts, and what :meth:`explain` says of them."""
+        classifier = self._classifier()
+        records.existing(session.table(CUSTOMERS), id)
+        (facts,) = classifier.facts(session, as_of, [id])
+        history = [dict(d) for d in find_docs(session.table(HISTORY), "customer_id", id)]
         out: dict[str, Any] = {
             "customer_id": id,
             "as_of": as_of.isoformat(),
@@ -225,7 +228,7 @@ class StatusPart(FieldsPart):
             out["dimensions"][dimension] = self._explain_dimension(
                 facts, dimension, classifier, history
             )
-        return out
+        return facts, out
 
     @staticmethod
     def _explain_dimension(

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from clientcard.core.actions import Action, ActionKind
-from clientcard.core.facts import Facts
+from clientcard.core.facts import Facts, payment_overdue
 from clientcard.core.hookspecs import hookimpl
 
 
@@ -21,8 +21,8 @@ class OverduePayments(ActionKind):
 
     def find(self, facts: Facts, settings: Any) -> Iterable[Action]:
         for payment in facts.payments:
-            status, due = payment["status"], payment.get("due_date")
-            if status == "overdue" or (status == "due" and due is not None and due < facts.today):
+            due = payment.get("due_date")
+            if payment_overdue(payment["status"], due, facts.today):
                 amount = payment.get("amount")
                 shown = (
                     f"{amount['amount']} {amount.get('currency') or ''}".strip() if amount else ""
