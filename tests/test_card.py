@@ -306,5 +306,7 @@ def test_a_customer_reference_must_name_a_customer(workspace: Workspace) -> None
         workspace.add_customer("Orphan", fields={"guardian": 999})
     with pytest.raises(ValidationError, match="guardian: 998"):
         workspace.update_customer(child.id, {"guardian": 998})
+    with pytest.raises(ValidationError, match="guardian: 997"):
+        workspace.update_customers([child.id, parent], {"guardian": 997})  # in bulk too
     assert workspace.get_customer(child.id).fields["guardian"] == parent
     assert [c.name for c in workspace.customers()] == ["Parent", "Child"]

@@ -133,7 +133,7 @@ def import_customers(
                 )
                 for values, tags in plan.new
             ]
-            workspace._insert_customers(session, docs)
+            workspace._insert_customers(session, schema, docs)
             for id, (values, tags) in plan.changes.items():
                 workspace.update_customer(id, values, tags=tags)
     return report

@@ -6,15 +6,16 @@ docstring says what every operation guarantees.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
 from clientcard.core import customers as records
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS
-from clientcard.core.errors import DuplicateError, ValidationError
+from clientcard.core.errors import DuplicateError
 from clientcard.core.facts import Activity, Facts
+from clientcard.core.fields import FieldSchema
 from clientcard.core.model import Customer
 from clientcard.core.store import Doc
 from clientcard.core.tags import TagSpellings
@@ -86,10 +87,10 @@ class CustomersPart(SelectionPart):
                             f"row {earlier}; external ids must be unique"
                         )
                 docs.append(doc)
-            self._insert_customers(session, docs)
+            self._insert_customers(session, schema, docs)
         return [self._customer(doc) for doc in docs]
 
-    def _insert_customers(self, session: Any, docs: list[Doc]) -> None:
+    def _insert_customers(self, session: Any, schema: FieldSchema, docs: list[Doc]) -> None:
         """Store new, checked customer documents: ids, tags as first spelt, first statuses,
         events and history, in bulk (an import adds 100,000)."""
         if not docs:
@@ -100,7 +101,7 @@ class CustomersPart(SelectionPart):
         for doc, id in zip(docs, table.new_ids(len(docs)), strict=True):
             doc["id"] = id
             doc["tags"] = spellings.spell(doc["tags"])
-        self._check_references(session, docs)
+        self._check_references(session, schema, docs)
         # a new customer has no activity yet: its first status needs no facts to be
         # read, which keeps adding one customer fast
         classifier = self._classifier()
@@ -116,26 +117,6 @@ class CustomersPart(SelectionPart):
         self._store_transitions(
             session, decided, today, manual=False, rule_sets=classifier.names(), docs=by_id
         )
-
-    def _check_references(self, session: Any, docs: Sequence[Doc]) -> None:
-        """Refuse a customer-reference field (type ``customer``) naming no customer.
-
-        A reference may name a customer added in the same write."""
-        keys = [d.key for d in self._schema(session).defs.values() if d.type == "customer"]
-        if not keys:
-            return
-        table = session.table(CUSTOMERS)
-        new = {doc["id"] for doc in docs}
-        for doc in docs:
-            for key in keys:
-                value = doc["fields"].get(key)
-                if value is not None and value not in new and table.get(value) is None:
-                    raise ValidationError(
-                        key,
-                        value,
-                        "the id of an existing customer (see 'clientcard customers list')",
-                        record=f"customer {doc['name']!r}" if len(docs) > 1 else None,
-                    )
 
     def get_customer(self, id: int) -> Customer:
         """The customer with this id, or :class:`~clientcard.NotFoundError`."""
@@ -239,7 +220,7 @@ class CustomersPart(SelectionPart):
             if after == before:
                 return self._customer(before)
             records.check_unique(table, after)
-            self._check_references(session, [after])
+            self._check_references(session, schema, [after])
             table.put(after)
             customer = self._customer(after)
             self._emit("customer_updated", self._customer(before), customer)

@@ -24,6 +24,7 @@ from clientcard.core.errors import DuplicateError, NotFoundError, ValidationErro
 from clientcard.core.export import ExportContext
 from clientcard.core.export import columns as export_columns
 from clientcard.core.facts import FIELDS, Activity
+from clientcard.core.fields import FieldSchema
 from clientcard.core.files import written_whole
 from clientcard.core.links import customer_references
 from clientcard.core.model import Customer
@@ -292,6 +293,7 @@ class SelectionPart(StatusPart):
                         )
                     records.check_unique(table, after)
                 changed.append((doc, after))
+            self._check_references(session, schema, [after for _, after in changed])
             table.put_many([after for _, after in changed])
             for before, after in changed:
                 self._emit("customer_updated", self._customer(before), self._customer(after))
@@ -323,6 +325,26 @@ class SelectionPart(StatusPart):
         if released:
             self._after_commit(lambda: self._release_documents(released))
         return deleted
+
+    def _check_references(self, session: Any, schema: FieldSchema, docs: Sequence[Doc]) -> None:
+        """Refuse a customer-reference field (type ``customer``) naming no customer.
+
+        A reference may name a customer added in the same write."""
+        keys = [d.key for d in schema.defs.values() if d.type == "customer"]
+        if not keys:
+            return
+        table = session.table(CUSTOMERS)
+        new = {doc["id"] for doc in docs}
+        for doc in docs:
+            for key in keys:
+                value = doc["fields"].get(key)
+                if value is not None and value not in new and table.get(value) is None:
+                    raise ValidationError(
+                        key,
+                        value,
+                        "the id of an existing customer (see 'clientcard customers list')",
+                        record=f"customer {doc['name']!r}" if len(docs) > 1 else None,
+                    )
 
     def _release_documents(self, hashes: Iterable[str]) -> None:
         """Remove the stored files no document refers to any more (after the write).
