@@ -128,3 +128,21 @@ def test_adding_a_customer_like_nobody_reads_no_other_customer(tmp_path: Path) -
         assert not group.loaded and group.columns is None
         alike = ws.similar_customers({"name": "Person 3", "email": "P3@Example.it"})
         assert [a.id for a in alike] == [4]
+
+
+def test_without_the_file_a_cached_column_answers(tmp_path: Path) -> None:
+    """A workspace from before lookups: its column file answers until the next compaction."""
+    specs = (TableSpec("people", group="people", lookups=("email",), columns=("email",)),)
+    store = TinyDBStore(tmp_path / "data", specs)
+    try:
+        put(store, {"id": 1, "email": "A@x.it"}, {"id": 2, "email": "b@x.it"})
+        store.compact()
+    finally:
+        store.close()
+    (tmp_path / "data" / "people.lookups").unlink()
+    reader = TinyDBStore(tmp_path / "data", specs)
+    try:
+        assert lookup(reader, "email", "a@x.it") == [1]
+        assert not reader.groups["people"].loaded
+    finally:
+        reader.close()

@@ -414,8 +414,11 @@ class TableView:
             found = self._session.store.lookup(group, self._name, field, folded, self._session)
             if found is not None:
                 return found
-        docs = self._table().docs.values()
-        return sorted(d["id"] for d in docs if lookups.folded(d.get(field)) == folded)
+        # no usable lookups file (written at the next compaction): the cached column,
+        # when there is one, still spares loading every document
+        values = self.columns([field])
+        rows = zip(values["id"], values[field], strict=True)
+        return sorted(id for id, value in rows if lookups.folded(value) == folded)
 
     def scan(self) -> Iterator[Doc]:
         group, session = self._group, self._session
