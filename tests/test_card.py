@@ -310,3 +310,22 @@ def test_a_customer_reference_must_name_a_customer(workspace: Workspace) -> None
         workspace.update_customers([child.id, parent], {"guardian": 997})  # in bulk too
     assert workspace.get_customer(child.id).fields["guardian"] == parent
     assert [c.name for c in workspace.customers()] == ["Parent", "Child"]
+
+
+def test_deleting_a_document_keeps_a_file_another_card_still_has(
+    workspace: Workspace, run: RunCLI, ann: int, tmp_path: Path
+) -> None:
+    bo = workspace.add_customer("Bo").id
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF same bytes")
+    first = workspace.attach_document(ann, scan)
+    second = workspace.attach_document(bo, scan)
+    stored = workspace.path / "documents" / first["sha256"][:2] / first["sha256"]
+    workspace.delete_document(first["id"])
+    assert workspace.documents(ann) == [] and stored.exists()  # bo's card still has it
+    deleted = run("documents", "delete", str(second["id"]))
+    assert deleted.stdout == f"deleted document {second['id']}\n"
+    assert workspace.documents(bo) == [] and not stored.exists()
+    missing = run("documents", "delete", str(second["id"]))
+    assert missing.exit_code == 1
+    assert missing.stderr == f"error: no document with id {second['id']}\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from contextlib import suppress
 from pathlib import Path
 
 from clientcard.core.errors import ValidationError
@@ -103,4 +104,7 @@ class DocumentFiles:
                 out.write(chunk)
 
     def remove(self, sha256: str) -> None:
-        self.path(sha256).unlink(missing_ok=True)
+        """Remove a stored file no record refers to.  It runs after the change is saved:
+        a file that cannot be removed is left behind (it costs only space)."""
+        with suppress(OSError):
+            self.path(sha256).unlink(missing_ok=True)
