@@ -14,6 +14,7 @@ import click
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.customers import parse_assignments, set_option
 from clientcard.cli.output import format_option, print_json, print_table
+from clientcard.core.actions import money_text
 from clientcard.core.activity import KINDS, ActivityKind
 from clientcard.core.errors import ClientcardError, NotFoundError
 from clientcard.core.workspace import Workspace
@@ -38,12 +39,6 @@ def resolve_customer(workspace: Workspace, id: int | None, external_id: str | No
     if not found:
         raise NotFoundError(f"no customer with external_id {external_id!r}")
     return found[0].id
-
-
-def _render(value: Any) -> str:
-    if isinstance(value, dict) and "amount" in value:
-        return f"{value['amount']} {value.get('currency') or ''}".strip()
-    return "" if value is None else str(value)
 
 
 def make_group(kind: ActivityKind) -> click.Group:
@@ -109,7 +104,7 @@ def make_group(kind: ActivityKind) -> click.Group:
         keys = [f.key for f in kind.fields if f.key not in ("body", "start")]
         print_table(
             ("id", "customer", *keys),
-            [(r["id"], r["customer_id"], *(_render(r.get(k)) for k in keys)) for r in records],
+            [(r["id"], r["customer_id"], *(money_text(r.get(k)) for k in keys)) for r in records],
         )
 
     list_.__doc__ = f"List recorded {name}."

@@ -13,6 +13,7 @@ import click
 
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
+from clientcard.core.actions import money_text
 from clientcard.core.workspace import Workspace
 
 
@@ -167,12 +168,6 @@ def delete(workspace: Workspace, document_id: int) -> None:
 commands = (relationships, referrals, documents)
 
 
-def _money(value: object) -> str:
-    if isinstance(value, dict) and "amount" in value:
-        return f"{value['amount']} {value.get('currency') or ''}".strip()
-    return "" if value is None else str(value)
-
-
 def print_card(data: dict[str, Any]) -> None:
     """``clientcard customers show``: the card, section by section (empty ones left out)."""
     customer, main, numbers = data["customer"], data["main"], data["analytics"]
@@ -196,9 +191,9 @@ def print_card(data: dict[str, Any]) -> None:
     print_table(
         ("", ""),
         [
-            ("Total spent", _money(numbers["total_spent"])),
+            ("Total spent", money_text(numbers["total_spent"])),
             ("Completed visits", numbers["completed_visits"]),
-            ("Average spend", _money(numbers["average_spend"])),
+            ("Average spend", money_text(numbers["average_spend"])),
             (
                 "First / last visit",
                 f"{numbers['first_visit'] or '-'} / {numbers['last_visit'] or '-'}",
@@ -208,7 +203,7 @@ def print_card(data: dict[str, Any]) -> None:
                 "No-show rate",
                 "-" if numbers["no_show_rate"] is None else f"{numbers['no_show_rate']:.0%}",
             ),
-            ("Overdue", _money(numbers["overdue_amount"])),
+            ("Overdue", money_text(numbers["overdue_amount"])),
         ],
         title="Analytics",
     )
@@ -218,7 +213,14 @@ def print_card(data: dict[str, Any]) -> None:
         "Bookings",
         ("", "date", "status", "service", "staff", "amount"),
         [
-            (w, b["date"], b["status"], b.get("service"), b.get("staff"), _money(b.get("amount")))
+            (
+                w,
+                b["date"],
+                b["status"],
+                b.get("service"),
+                b.get("staff"),
+                money_text(b.get("amount")),
+            )
             for w, b in bookings
         ],
     )
@@ -231,7 +233,7 @@ def print_card(data: dict[str, Any]) -> None:
         [
             (
                 w,
-                _money(p.get("amount")),
+                money_text(p.get("amount")),
                 p.get("due_date"),
                 (p.get("paid_at") or "")[:10],
                 p.get("reference"),

@@ -69,3 +69,11 @@ class ActionKind:
 def money(amount: Decimal, currency: str | None) -> dict[str, Any]:
     """A money value (JSON form) for :attr:`Action.amount`."""
     return {"amount": str(amount.quantize(Decimal("0.01"))), "currency": currency}
+
+
+def money_text(value: Any) -> str:
+    """A money value (JSON form) as people read it, ``"12.50 EUR"``; other values as
+    text, and nothing for None."""
+    if isinstance(value, Mapping) and "amount" in value:
+        return f"{value['amount']} {value.get('currency') or ''}".strip()
+    return "" if value is None else str(value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from clientcard.core.actions import Action, ActionKind
+from clientcard.core.actions import Action, ActionKind, money_text
 from clientcard.core.facts import Facts, payment_overdue
 from clientcard.core.hookspecs import hookimpl
 
@@ -24,9 +24,7 @@ class OverduePayments(ActionKind):
             due = payment.get("due_date")
             if payment_overdue(payment["status"], due, facts.today):
                 amount = payment.get("amount")
-                shown = (
-                    f"{amount['amount']} {amount.get('currency') or ''}".strip() if amount else ""
-                )
+                shown = money_text(amount)
                 yield Action(
                     kind=self.name,
                     customer_id=facts.id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from clientcard.core.actions import Action, ActionKind, money
+from clientcard.core.actions import Action, ActionKind, money, money_text
 from clientcard.core.facts import Facts
 from clientcard.core.hookspecs import hookimpl
 
@@ -41,8 +41,7 @@ class UnpaidBookings(ActionKind):
                 yield Action(
                     kind=self.name,
                     customer_id=facts.id,
-                    summary=f"charge: booking {id} of {day} is unpaid "
-                    f"({value['amount']} {facts.currency or ''})".replace(" )", ")"),
+                    summary=f"charge: booking {id} of {day} is unpaid ({money_text(value)})",
                     date=day,
                     amount=value,
                     refs={"bookings": [id]},
