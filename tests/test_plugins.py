@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from clientcard import PluginError, Workspace, hookimpl
-from conftest import RunCLI, install_plugin
+from conftest import RunCLI, install_plugin, make_runner
 from test_cli_customers import add, assert_user_error
 
 SHOE_SIZE = """
@@ -233,3 +233,74 @@ def test_storage_backend_is_chosen_by_name_in_config(workspace: Workspace) -> No
     assert [c.name for c in ws.customers()] == ["Ana"]
     assert backend.opened == 1
     assert ws.plugins.infos["CountingBackend"].registered == {"storage backends": ["counting"]}
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory that is not a workspace, as the current one, with no workspace named."""
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    monkeypatch.delenv("CLIENTCARD_WORKSPACE", raising=False)
+    return here
+
+
+def test_plugins_lists_what_is_installed_outside_a_workspace(
+    site: Path, elsewhere: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = make_runner()
+    result = run("plugins", "--format", "json")
+    assert result.exit_code == 0, result.output
+    by_name = {p["name"]: p for p in json.loads(result.stdout)}
+    shoes = by_name["shoes"]
+    assert shoes["distribution"] == "clientcard-shoes" and shoes["version"] == "1.0"
+    assert shoes["hooks"] == ["clientcard_register_field_types"]
+    assert shoes["registered"] == {"field types": ["shoe-size"]}
+    assert shoes["disabled"] is False and shoes["error"] is None
+    assert "broken on purpose" in by_name["broken"]["error"]
+    assert by_name["storage-tinydb"]["builtin"] is True
+    assert by_name["rules-lifecycle"]["registered"]["rule sets"] == ["lifecycle"]
+    table = run("plugins")
+    assert table.exit_code == 0 and table.stderr == ""
+    assert "clientcard-shoes 1.0" in table.stdout and "shoe-size" in table.stdout
+    # the environment's list of disabled plugins holds everywhere
+    monkeypatch.setenv("CLIENTCARD_DISABLE_PLUGINS", "shoes")
+    again = {p["name"]: p for p in json.loads(run("plugins", "--format", "json").stdout)}
+    assert again["shoes"]["disabled"] is True and again["shoes"]["registered"] == {}
+    assert list(elsewhere.iterdir()) == []  # nothing was created here
+
+
+def test_plugins_shows_a_workspaces_own_state_only_inside_it(
+    site: Path, workspace: Workspace, elsewhere: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace.set_setting("plugins.disabled", ["shoes"])
+    run = make_runner()
+    outside = {p["name"]: p for p in json.loads(run("plugins", "--format", "json").stdout)}
+    assert outside["shoes"]["disabled"] is False
+    inside = run("-w", str(workspace.path), "plugins", "--format", "json")
+    assert {p["name"]: p for p in json.loads(inside.stdout)}["shoes"]["disabled"] is True
+    # a directory named as the workspace that is not one: said, then what is installed
+    named = run("-w", str(elsewhere), "plugins", "--format", "json")
+    assert named.exit_code == 0
+    assert f"{elsewhere} is not a clientcard workspace" in named.stderr
+    assert "shoes" in {p["name"] for p in json.loads(named.stdout)}
+
+
+def test_plugins_works_in_a_workspace_whose_config_cannot_be_read(
+    site: Path, workspace: Workspace, run: RunCLI
+) -> None:
+    workspace.config_path.write_text("[workspace\n", encoding="utf-8")
+    result = run("plugins", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "not valid TOML" in result.stderr
+    assert "shoes" in {p["name"] for p in json.loads(result.stdout)}
+
+
+def test_a_real_process_lists_plugins_outside_a_workspace(site: Path, elsewhere: Path) -> None:
+    """What the salon plugin's README tells a user to run right after installing it."""
+    env = {k: v for k, v in os.environ.items() if k != "CLIENTCARD_WORKSPACE"}
+    command = [sys.executable, "-m", "clientcard", "plugins", "--format", "json"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=elsewhere, env=env)
+    assert result.returncode == 0, result.stderr
+    names = {p["name"]: p for p in json.loads(result.stdout)}
+    assert names["shoes"]["registered"] == {"field types": ["shoe-size"]}

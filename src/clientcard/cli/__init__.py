@@ -109,15 +109,17 @@ def _preopen(argv: list[str]) -> AppContext:
             path = arg.split("=", 1)[1]
     where = Path(path) if path else None
     workspace = None
+    host = None
     try:
         if ((where or Path.cwd()) / CONFIG_NAME).is_file():
             workspace = Workspace.open(where, strict=False)
             workspace.plugins.register_commands(cli)
         else:
-            PluginHost().register_commands(cli)
+            host = PluginHost()
+            host.register_commands(cli)
     except ClientcardError:
         workspace = None  # the command itself will report it
-    return AppContext(where, workspace)
+    return AppContext(where, workspace, host)
 
 
 def main(argv: list[str] | None = None) -> None:

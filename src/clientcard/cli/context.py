@@ -10,17 +10,34 @@ from typing import Any, TypeVar
 import click
 
 from clientcard.core.errors import ClientcardError
+from clientcard.core.plugins import PluginHost
 from clientcard.core.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class AppContext:
-    """What the top-level group hands to every command."""
+    """What the top-level group hands to every command.
 
-    def __init__(self, workspace_path: Path | None, workspace: Workspace | None) -> None:
+    ``host`` is the plugin host built outside a workspace (to add plugins'
+    commands), kept so that ``clientcard plugins`` does not load them twice.
+    """
+
+    def __init__(
+        self,
+        workspace_path: Path | None,
+        workspace: Workspace | None,
+        host: PluginHost | None = None,
+    ) -> None:
         self.workspace_path = workspace_path
         self._workspace = workspace
+        self._host = host
+
+    def installed_plugins(self) -> PluginHost:
+        """The installed plugins, from their entry points, without opening a workspace."""
+        if self._host is None:
+            self._host = PluginHost()
+        return self._host
 
     def workspace(self, *, strict: bool = True) -> Workspace:
         if self._workspace is None:
