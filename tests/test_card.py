@@ -92,7 +92,7 @@ def test_the_card_holds_every_section(workspace: Workspace, ann: int, tmp_path: 
     assert data["customer"]["name"] == "Ann Lee"
     main = data["main"]
     assert (main["status"], main["pinned"]) == ("loyal", True)
-    assert main["status_since"] == workspace.status_history(ann)[-1]["at"]
+    assert main["status_since"] == workspace.status_history(ann)[-1]["as_of"]
     assert [n["text"] for n in main["important_notes"]] == ["Allergic to latex"]
     assert [n["text"] for n in data["notes"]] == ["Allergic to latex", "Prefers mornings"]
     assert data["notes"][0]["author"] == "reception"

@@ -279,3 +279,48 @@ def test_the_card_shows_a_pinned_status(run: RunCLI) -> None:
     add(run, "--name", "Ana")
     run("customers", "status", "churn", "1")
     assert "churn (set by hand)" in run("customers", "show", "1").stdout
+
+
+def test_a_back_dated_booking_gives_today_s_status_and_explain_agrees(
+    run: RunCLI, workspace: Workspace
+) -> None:
+    """README's status example: a status is as of a day, and explain says which."""
+    today = workspace.today().isoformat()
+    add(run, "--name", "Giulia")
+    run("bookings", "add", "--customer", "1", "--date", "2025-06-01", "--amount", "35")
+    # recorded today, a visit 18 months ago makes a churned customer as of today
+    assert workspace.get_customer(1).status == "churn"
+    now = json.loads(run("customers", "explain", "1", "--format", "json").stdout)
+    status = now["dimensions"]["status"]
+    assert (status["status"], status["since"], status["up_to_date"]) == ("churn", today, True)
+    assert status["decision"]["status"] == "churn"
+
+    # a look back without storing leaves today's status alone, and says nothing
+    looked = run("classify", "--as-of", "2025-06-30", "--dry-run")
+    assert looked.stderr == "" and workspace.get_customer(1).status == "churn"
+
+    # stored as of a past day: the status holds since that day, and explain
+    # tells that today's answer differs instead of contradicting itself
+    stored = run("classify", "--as-of", "2025-06-30")
+    assert "statuses are now as of 2025-06-30, not today" in stored.stderr
+    assert workspace.get_customer(1).status == "paid"
+    then = json.loads(run("customers", "explain", "1", "--format", "json").stdout)
+    status = then["dimensions"]["status"]
+    assert (status["status"], status["since"], status["up_to_date"]) == (
+        "paid",
+        "2025-06-30",
+        False,
+    )
+    assert status["decision"]["status"] == "churn"
+    text = run("customers", "explain", "1").stdout
+    assert "status: paid; since 2025-06-30" in text
+    assert f"lifecycle says churn as of {today}" in text
+    assert "'clientcard classify' sets what lifecycle says as of today" in text
+    assert workspace.card(1)["main"]["status_since"] == "2025-06-30"
+
+    # and classify as of today makes them agree again
+    run("classify")
+    again = json.loads(run("customers", "explain", "1", "--format", "json").stdout)
+    assert again["dimensions"]["status"]["status"] == "churn"
+    assert again["dimensions"]["status"]["up_to_date"] is True
+    assert again["dimensions"]["status"]["since"] == today

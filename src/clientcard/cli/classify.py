@@ -19,6 +19,15 @@ from clientcard.core.workspace import Workspace
 def command(workspace: Workspace, as_of: date | None, dry_run: bool, fmt: str) -> None:
     """Classify every customer with the configured rule sets; store each change."""
     report = workspace.classify(as_of=as_of, dry_run=dry_run)
+    if not dry_run and as_of is not None and as_of < workspace.today():
+        # Statuses are what the business sees now; a look back that is stored
+        # leaves them as of that day until the next classification.
+        click.echo(
+            f"note: statuses are now as of {as_of.isoformat()}, not today; "
+            "'clientcard classify' brings them up to date "
+            "(use --dry-run to look back without storing)",
+            err=True,
+        )
     data = report.to_json()
     if fmt == "json":
         if not dry_run:

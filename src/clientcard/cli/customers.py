@@ -309,14 +309,19 @@ def explain(workspace: Workspace, id: int, as_of: date | None, fmt: str) -> None
         )
         if decision:
             click.echo(
-                f"  {part['rule_set']} says {decision['status']} (rule {decision['rule']}): "
-                f"{decision['reason']}"
+                f"  {part['rule_set']} says {decision['status']} as of {data['as_of']} "
+                f"(rule {decision['rule']}): {decision['reason']}"
+            )
+        if not part["up_to_date"]:
+            click.echo(
+                f"  the stored {dimension} comes from a classification as of another day; "
+                f"'clientcard classify' sets what {part['rule_set']} says as of today"
             )
     if data["history"]:
         print_table(
-            ("when", "dimension", "from", "to", "how", "why"),
+            ("as of", "dimension", "from", "to", "how", "why"),
             [
-                (h["at"][:19], h["dimension"], h["from"] or "", h["to"], h["mode"], h["reason"])
+                (h["as_of"], h["dimension"], h["from"] or "", h["to"], h["mode"], h["reason"])
                 for h in data["history"]
             ],
             title="history",

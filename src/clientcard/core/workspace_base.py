@@ -357,8 +357,12 @@ class WorkspaceBase:
             id_schemes=self.plugins.id_schemes.items(),
         )
 
-    def _today(self) -> date:
+    def today(self) -> date:
+        """Today in the business's time zone: what "as of today" means everywhere."""
         return datetime.now(self.field_context.timezone).date()
+
+    def _today(self) -> date:
+        return self.today()
 
     def _customer(self, doc: Doc) -> Customer:
         try:

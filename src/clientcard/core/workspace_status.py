@@ -240,9 +240,13 @@ class StatusPart(FieldsPart):
         part: dict[str, Any] = {
             "status": current,
             "pinned": dimension in (doc.get("pinned") or ()),
-            "since": changes[-1]["at"] if changes else None,
+            # The business day the status took effect (the classification's as-of
+            # date), not when the command ran: 'classify --as-of 2025-06-30' makes
+            # a status that holds since that day.
+            "since": (changes[-1].get("as_of") or changes[-1]["at"][:10]) if changes else None,
             "rule_set": None,
             "decision": None,
+            "up_to_date": True,
         }
         configured = classifier.rule_sets.get(dimension)
         if configured is not None:
@@ -254,4 +258,8 @@ class StatusPart(FieldsPart):
                 "rule": decision.rule,
                 "reason": decision.reason,
             }
+            # A status classified as of another day (or before the settings
+            # changed) may disagree with what the rule set says as of this one;
+            # a pinned status disagrees on purpose.
+            part["up_to_date"] = part["pinned"] or decision.status == current
         return part
