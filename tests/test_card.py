@@ -53,6 +53,15 @@ def test_analytics_from_bookings_and_payments(workspace: Workspace, ann: int) ->
         "next_booking": day(3),
         "no_show_rate": round(1 / 3, 3),
         "overdue_amount": {"amount": "35.00", "currency": "EUR"},
+        "spent_from": "payments",
+        # the bookings' prices are not added to what was paid for them
+        "left_out": [
+            {
+                "amount": {"amount": "80.00", "currency": "EUR"},
+                "why": "prices of completed bookings: with payments recorded, "
+                "spend is what was received",
+            }
+        ],
     }
 
 
@@ -67,6 +76,44 @@ def test_spend_from_bookings_when_no_payment_is_recorded(workspace: Workspace) -
     empty = workspace.card(workspace.add_customer("Cy").id, as_of=TODAY)["analytics"]
     assert empty["average_spend"] is None and empty["no_show_rate"] is None
     assert empty["first_visit"] is None and empty["next_booking"] is None
+
+
+def test_a_total_that_leaves_amounts_out_says_which_and_why(workspace: Workspace) -> None:
+    # prices in another currency: never added to euros, and shown apart
+    dee = workspace.add_customer("Dee").id
+    workspace.record_booking(dee, day(-9), amount="40 USD")
+    workspace.record_booking(dee, day(-8), amount="15 USD")
+    workspace.record_booking(dee, day(-7), amount="25 GBP")
+    workspace.record_booking(dee, day(-6), amount="10 EUR")
+    workspace.record_booking(dee, day(5), amount="99 USD", status="upcoming")  # not spent yet
+    numbers = workspace.card(dee, as_of=TODAY)["analytics"]
+    assert numbers["total_spent"] == {"amount": "10.00", "currency": "EUR"}
+    assert numbers["spent_from"] == "bookings"
+    assert numbers["left_out"] == [
+        {
+            "amount": {"amount": "25.00", "currency": "GBP"},
+            "why": "in GBP, not the workspace currency EUR",
+        },
+        {
+            "amount": {"amount": "55.00", "currency": "USD"},
+            "why": "in USD, not the workspace currency EUR",
+        },
+    ]
+    # a payment beside the bookings: spend is what was received (nothing yet)
+    eve = workspace.add_customer("Eve").id
+    workspace.record_booking(eve, day(-3), amount="60 EUR")
+    workspace.record_payment(eve, "60 EUR", status="due", due_date=day(20))
+    numbers = workspace.card(eve, as_of=TODAY)["analytics"]
+    assert numbers["total_spent"] == {"amount": "0.00", "currency": "EUR"}
+    assert (numbers["spent_from"], numbers["left_out"][0]["amount"]) == (
+        "payments",
+        {"amount": "60.00", "currency": "EUR"},
+    )
+    assert "spend is what was received" in numbers["left_out"][0]["why"]
+    # nothing left out: nothing to say
+    fay = workspace.add_customer("Fay").id
+    workspace.record_booking(fay, day(-3), amount="60 EUR")
+    assert workspace.card(fay, as_of=TODAY)["analytics"]["left_out"] == []
 
 
 def test_the_card_holds_every_section(workspace: Workspace, ann: int, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from clientcard.core.actions import money
@@ -32,7 +32,8 @@ def analytics(facts: Facts, opening_total: Any = None) -> dict[str, Any]:
     total, not to the average.  Amounts in another currency than the
     workspace's are left out.
     """
-    spent = facts.received_total if facts.payments else facts.completed_spend
+    from_payments = bool(facts.payments)
+    spent = facts.received_total if from_payments else facts.completed_spend
     opening = facts.amount(opening_total) or Decimal(0)
     visits = facts.completed_bookings
     no_shows = facts.bookings_with_status("no_show")
@@ -48,7 +49,67 @@ def analytics(facts: Facts, opening_total: Any = None) -> dict[str, Any]:
         "next_booking": facts.next_booking,
         "no_show_rate": round(no_shows / attended, 3) if attended else None,
         "overdue_amount": money(facts.overdue_total, currency),
+        "spent_from": "payments" if from_payments else "bookings",
+        "left_out": left_out(facts, opening_total, from_payments=from_payments),
     }
+
+
+def left_out(facts: Facts, opening_total: Any, *, from_payments: bool) -> list[dict[str, Any]]:
+    """The amounts the total spent does not add up, each with why: so that "0.00" on
+    a card with bookings is never a riddle.
+
+    Amounts in another currency than the workspace's are never added to it;
+    and once payments are recorded, spend is what was received, so completed
+    bookings' prices are not added on top (a paid visit would count twice).
+    """
+    out: list[dict[str, Any]] = []
+    if from_payments and facts.completed_spend:
+        out.append(
+            {
+                "amount": money(facts.completed_spend, facts.currency),
+                "why": "prices of completed bookings: with payments recorded, "
+                "spend is what was received",
+            }
+        )
+    if facts.currency is None:
+        return out
+    elsewhere: dict[str, Decimal] = {}
+    counted = (
+        (
+            p["amount"]
+            for p in facts.payments
+            if p["status"] == "received"
+            and facts.local_day(p["paid_at"] or p["recorded_at"]) <= facts.today
+        )
+        if from_payments
+        else (
+            b["amount"]
+            for b in facts.bookings
+            if b["status"] == "completed" and b["date"] <= facts.today
+        )
+    )
+    for value in (*counted, opening_total):
+        other = _foreign(value, facts.currency)
+        if other is not None:
+            elsewhere[other[1]] = elsewhere.get(other[1], Decimal(0)) + other[0]
+    for code, amount in sorted(elsewhere.items()):
+        out.append(
+            {
+                "amount": {"amount": format(amount, "f"), "currency": code},
+                "why": f"in {code}, not the workspace currency {facts.currency}",
+            }
+        )
+    return out
+
+
+def _foreign(value: Any, currency: str) -> tuple[Decimal, str] | None:
+    """A stored money value's amount and currency when that currency is not ``currency``."""
+    if not isinstance(value, dict) or value.get("currency") in (None, currency):
+        return None
+    try:
+        return Decimal(value["amount"]), value["currency"]
+    except (InvalidOperation, KeyError, TypeError, ValueError):
+        return None
 
 
 def _on(doc: Doc) -> tuple[str, str]:
