@@ -101,7 +101,8 @@ def test_status_tier_and_join_dates(workspace: Workspace, people: dict[str, int]
     workspace.set_status([people["Anna"]], "loyal")
     assert ids(workspace, statuses=["loyal"]) == [people["Anna"]]
     assert len(ids(workspace, statuses=["loyal", "new"])) == 6
-    assert ids(workspace, tiers=["gold"]) == []
+    with pytest.raises(ValidationError, match="tier: 'gold' is not valid"):
+        ids(workspace, tiers=["gold"])  # no rule set gives tiers, and nobody has one
     assert ids(workspace, joined_from=date(2023, 1, 10), joined_to=date(2024, 12, 31)) == [
         people["علي"],
         people["ＭＡＲＩＡ"],
@@ -140,6 +141,57 @@ def test_where_on_custom_and_built_in_fields(workspace: Workspace, people: dict[
     assert ids(workspace, where="city = Roma and visits >= 3") == [people["José"]]
     assert ids(workspace, where="visits is empty") == [people["ＭＡＲＩＡ"], people["Zoë"]]
     assert ids(workspace, where="joined_at < 2020-01-01") == [people["José"]]
+
+
+def test_where_with_or_not_and_parentheses(
+    workspace: Workspace, people: dict[str, int], run: RunCLI
+) -> None:
+    either = [people["José"], people["Anna"], people["ＭＡＲＩＡ"]]
+    assert ids(workspace, where="city = Roma or visits = 1") == either
+    assert ids(workspace, where="not city = Roma and visits is not empty") == [
+        people["Anna"],
+        people["علي"],
+        people["Chen"],
+    ]
+    assert ids(workspace, where="(city = Tehran or city = Milano) and not visits > 2") == [
+        people["Anna"]
+    ]
+    # within ids given in an order of their own, that order is kept
+    given = (people["ＭＡＲＩＡ"], people["Anna"], people["José"])
+    assert ids(workspace, ids=given, where="city = Roma or visits = 1") == list(given)
+    assert ids(workspace, ids=given, where="not (city = Roma or visits = 1)") == []
+    where = "city = Milano or city = Tehran"
+    listed = run("customers", "list", "--where", where, "--format", "json")
+    assert [c["name"] for c in json.loads(listed.stdout)] == ["Anna Rossi", "علي كريمي"]
+
+
+def test_a_segments_or_stays_within_its_own_expression(
+    workspace: Workspace, people: dict[str, int]
+) -> None:
+    workspace.save_segment("far", Selection(where="city = Tehran or visits = 1"))
+    # (visits >= 3) and (city = Tehran or visits = 1), never "... and city = Tehran or visits = 1"
+    assert ids(workspace, segment="far", where="visits >= 3") == [people["علي"]]
+
+
+def test_or_and_not_still_test_each_distinct_value_once(
+    workspace: Workspace, people: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clientcard.core.where import Condition
+
+    workspace.add_customers({"name": f"Guest {n}", "city": "Roma"} for n in range(200))
+    calls = 0
+    tested = Condition.matches_value
+
+    def counting(self: Condition, raw: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        return tested(self, raw)
+
+    monkeypatch.setattr(Condition, "matches_value", counting)
+    found = ids(workspace, where="city = Milano or not (city = Roma or city = Tehran)")
+    assert found == [people["Anna"], people["Chen"], people["Zoë"]]
+    # 3 conditions over 5 distinct cities (Roma, Milano, Tehran, roma, none): not 206 rows each
+    assert calls <= 3 * 5
 
 
 def test_activity_filters(workspace: Workspace, people: dict[str, int]) -> None:

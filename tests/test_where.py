@@ -286,6 +286,73 @@ def test_conditions_joined_by_and_must_all_hold(shop: Workspace) -> None:
     ]
 
 
+def test_or_holds_when_either_side_does(shop: Workspace) -> None:
+    assert ids(shop, "city = Roma or city = Milano") == [1, 2]
+    assert ids(shop, "visits >= 3 or notes contains salt") == [1, 4]
+    assert ids(shop, "city = Napoli or visits > 9") == []
+    assert ids(shop, "CITY = roma OR city = milano") == [1, 2]
+    # an unquoted value ends at "or" as at "and"; quoted, "or" is part of it
+    assert ids(shop, "name = Anna Bianchi or name = Carla Verdi") == [1, 3]
+    assert ids(shop, "notes contains 'salt or pepper'") == []
+    assert ids(shop, "name contains orla or city = Milano") == [2]  # "or" inside a word
+
+
+def test_and_binds_tighter_than_or_and_parentheses_group(shop: Workspace) -> None:
+    # a or (b and c)
+    assert ids(shop, "city = Milano or city = Roma and visits > 3") == [2]
+    assert ids(shop, "(city = Milano or city = Roma) and visits >= 3") == [1]
+    assert ids(shop, "((city = Roma))") == [1]
+    assert ids(shop, "(name = Dario d'Amico) or (notes contains gluten free)") == [1, 4]
+    assert ids(shop, "(name = 'Bruno Rossi' or city is empty)and visits is empty") == [3, 4]
+    # the top level's and-ed parts stay conditions where they can
+    parts = parse_where("city = Roma and (visits > 1 or visits is empty)", shop.schema())
+    assert isinstance(parts[0], Condition) and len(parts) == 2
+
+
+def test_not_negates_what_follows_it(shop: Workspace) -> None:
+    # a customer without a city fails 'city = Roma', so passes its negation
+    assert ids(shop, "not city = Roma") == [2, 3, 4]
+    assert ids(shop, "not (city = Roma or city = Milano)") == [3, 4]
+    assert ids(shop, "not city is empty and not visits > 1") == [2]
+    assert ids(shop, "NOT(tags contains vip)") == [2, 3, 4]
+    assert ids(shop, "not not city = Roma") == [1]
+
+
+def test_a_field_whose_label_starts_with_not_is_a_field(workspace: Workspace) -> None:
+    workspace.add_field("not_contacted", type="boolean", label="Not contacted")
+    workspace.add_field("not", type="text")
+    workspace.add_customer("A", fields={"not_contacted": "yes", "not": "x"})
+    workspace.add_customer("B", fields={"not_contacted": "no"})
+    assert ids(workspace, "Not contacted = yes") == [1]
+    assert ids(workspace, "not Not contacted = yes") == [2]
+    assert ids(workspace, "not = x") == [1]
+    assert ids(workspace, "not not = x") == [2]
+
+
+def test_mistakes_with_or_not_and_parentheses(shop: Workspace) -> None:
+    assert str(error(shop, "(city = Roma")) == (
+        "--where '(city = Roma': at column 1, the parenthesis opened here is not closed; "
+        "add a closing )"
+    )
+    assert str(error(shop, "city = 'Roma')")).endswith(
+        "at column 14, found ')' after the value 'Roma' with no '(' before it"
+    )
+    assert str(error(shop, "(city = Roma))")).endswith(
+        "at column 14, found ')' after ')' with no '(' before it"
+    )
+    assert str(error(shop, "city = Roma or")).endswith(
+        "at column 15, expected a condition after 'or', found the end"
+    )
+    assert str(error(shop, "not")).endswith("expected a condition after 'not', found the end")
+    assert str(error(shop, "()")).endswith("at column 2, expected a condition after '(', found ')'")
+    assert str(error(shop, "name = Smith or Jones")).endswith(
+        "; if 'or' belongs to the value before it, put that value in quotes"
+    )
+    assert str(error(shop, "city = or")).endswith(
+        "found 'or' (put the value in quotes if it is the word 'or')"
+    )
+
+
 def test_keywords_ignore_case(shop: Workspace) -> None:
     assert ids(shop, "CITY = roma AnD Visits IS NOT EMPTY") == [1]
     assert ids(shop, "notes CONTAINS gluten") == [1]
@@ -517,11 +584,11 @@ def test_contains_on_a_number_is_refused(shop: Workspace) -> None:
 
 def test_trailing_garbage(shop: Workspace) -> None:
     assert str(error(shop, "city = 'Roma' x")) == (
-        "--where \"city = 'Roma' x\": at column 15, expected 'and' or the end after the "
+        "--where \"city = 'Roma' x\": at column 15, expected 'and', 'or' or the end after the "
         "value 'Roma', found 'x'"
     )
     assert str(error(shop, "birthday is empty now")) == (
-        "--where 'birthday is empty now': at column 19, expected 'and' or the end after "
+        "--where 'birthday is empty now': at column 19, expected 'and', 'or' or the end after "
         "'birthday is empty', found 'now'"
     )
     assert str(error(shop, "city = Roma and")) == (
@@ -565,3 +632,6 @@ def test_the_documented_examples_work(shop: Workspace) -> None:
     assert found['phone = "06 1234 5678"'] == [1]
     assert found["tags contains vip"] == [1]
     assert found["email is empty and phone is empty"] == [3, 4]
+    assert found["city = Roma or city = Milano"] == [1, 2]
+    assert found["(city = Roma or city = Milano) and visits >= 3"] == [1]
+    assert found["not tags contains vip"] == [2, 3, 4]

@@ -31,7 +31,7 @@ from clientcard.core.tags import tag_key
 from clientcard.core.text import fold
 
 if TYPE_CHECKING:
-    from clientcard.core.where import Condition
+    from clientcard.core.where import Condition, Expr
 
 #: built-in keys a selection may sort by, besides custom fields
 SORTABLE = ("id", "name", "email", "phone", "external_id", "joined_at", "status", "tier")
@@ -97,7 +97,8 @@ class Selection:
             if isinstance(value, list):
                 changes[name] = tuple(dict.fromkeys([*mine, *value]))
             elif name == "where" and mine:
-                changes[name] = f"{mine} and {value}"
+                # grouped: either may hold an "or"
+                changes[name] = f"({mine}) and ({value})"
             elif not mine:
                 changes[name] = getattr(other, name)
         return evolve(self, **changes)
@@ -266,6 +267,52 @@ def _condition(condition: Condition) -> RowFilter:
     return keep
 
 
+def _expression(expr: Expr) -> RowFilter:
+    """Rows meeting a --where expression: each condition still tested once per distinct
+    value (``_condition``), ``and``, ``or`` and ``not`` combining the rows found."""
+    from clientcard.core.where import AllOf, AnyOf, Not
+
+    if isinstance(expr, AllOf):
+        return _all_of([_expression(part) for part in expr.parts])
+    if isinstance(expr, AnyOf):
+        return _any_of([_expression(part) for part in expr.parts])
+    if isinstance(expr, Not):
+        return _none_of(_expression(expr.part))
+    return _condition(expr)
+
+
+def _all_of(parts: list[RowFilter]) -> RowFilter:
+    def keep(view: CustomerView, rows: list[int] | None) -> list[int]:
+        for part in parts:
+            rows = part(view, rows)
+            if not rows:
+                return []
+        return list(range(len(view.docs))) if rows is None else rows
+
+    return keep
+
+
+def _any_of(parts: list[RowFilter]) -> RowFilter:
+    def keep(view: CustomerView, rows: list[int] | None) -> list[int]:
+        found: set[int] = set()
+        for part in parts:
+            found.update(part(view, rows))
+        if rows is None:
+            return sorted(found)
+        return [r for r in rows if r in found]  # in the order the rows came
+
+    return keep
+
+
+def _none_of(part: RowFilter) -> RowFilter:
+    def keep(view: CustomerView, rows: list[int] | None) -> list[int]:
+        excluded = set(part(view, rows))
+        candidates = range(len(view.docs)) if rows is None else rows
+        return [r for r in candidates if r not in excluded]
+
+    return keep
+
+
 def row_filters(
     selection: Selection,
     schema: FieldSchema,
@@ -301,7 +348,7 @@ def row_filters(
         # imported here: every command would otherwise pay for the parser at start-up
         from clientcard.core.where import parse_where
 
-        filters += [_condition(c) for c in parse_where(selection.where, schema)]
+        filters += [_expression(part) for part in parse_where(selection.where, schema)]
     if selection.search is not None:
         filters += [_found(term) for term in fold(selection.search).split()]
     return filters

@@ -1,6 +1,8 @@
 """The ``--where`` filter of ``clientcard customers list``: parsed once, matched fast.
 
-An expression is ``condition (and condition)*`` where a condition is
+An expression is conditions joined by ``and`` and ``or``, each perhaps
+preceded by ``not``, grouped with parentheses; ``not`` binds tightest, then
+``and``, then ``or`` (``a or b and c`` is ``a or (b and c)``).  A condition is
 ``FIELD OP VALUE``, ``FIELD is empty`` or ``FIELD is not empty``; ``OP`` is one
 of ``=  !=  <  <=  >  >=  contains``.  Keywords are case-insensitive and the
 symbol operators need no spaces around them (``visits>=3``).
@@ -10,7 +12,8 @@ FIELD is a field key (built-in or custom, plus ``id``, ``status``, ``tier``,
 case; a label shared by two fields must be given by key.
 
 VALUE is quoted with ``'...'`` or ``"..."`` (a doubled quote inside stands for
-one), or else it runs up to the next ``and`` written as a word on its own.
+one), or else it runs up to the next ``and`` or ``or`` written as a word on its
+own, or, inside parentheses, up to the ``)`` that closes them.
 
 How values are read and compared:
 
@@ -36,7 +39,9 @@ How values are read and compared:
 
 All the work of reading the expression happens in :func:`parse_where`; each
 :class:`Condition` holds a prepared test, so :meth:`Condition.matches` only reads
-the document and compares.
+the document and compares.  ``or``, ``not`` and parentheses build :class:`AnyOf`,
+:class:`Not` and :class:`AllOf` over conditions, so the selection engine still
+tests each condition once per distinct value of its field and combines the rows.
 """
 
 from __future__ import annotations
@@ -142,12 +147,49 @@ class Condition:
         return self._value_test(raw)
 
 
+@frozen
+class AllOf:
+    """Holds when every part holds: conditions joined by ``and`` inside parentheses."""
+
+    parts: tuple[Expr, ...]
+
+    def matches(self, doc: Doc) -> bool:
+        """Whether the customer document meets every part."""
+        return all(part.matches(doc) for part in self.parts)
+
+
+@frozen
+class AnyOf:
+    """Holds when any part holds: ``a or b``."""
+
+    parts: tuple[Expr, ...]
+
+    def matches(self, doc: Doc) -> bool:
+        """Whether the customer document meets at least one part."""
+        return any(part.matches(doc) for part in self.parts)
+
+
+@frozen
+class Not:
+    """Holds when its part does not: ``not a``.  An empty value that fails ``a`` passes."""
+
+    part: Expr
+
+    def matches(self, doc: Doc) -> bool:
+        """Whether the customer document fails the part."""
+        return not self.part.matches(doc)
+
+
+#: what a --where expression reads as: a condition, or conditions combined
+Expr = Condition | AllOf | AnyOf | Not
+
+
 def value_of(doc: Doc, key: str) -> Any:
     """The stored value of field ``key`` in a customer document (None when it has none)."""
     return doc.get(key) if key in _TOP_LEVEL else doc["fields"].get(key)
 
 
-def matches_all(conditions: Sequence[Condition], doc: Doc) -> bool:
+def matches_all(conditions: Sequence[Expr], doc: Doc) -> bool:
     """Whether ``doc`` meets every condition (true for no conditions)."""
     for condition in conditions:  # noqa: SIM110 - a loop is faster than all() here
         if not condition.matches(doc):
@@ -155,8 +197,9 @@ def matches_all(conditions: Sequence[Condition], doc: Doc) -> bool:
     return True
 
 
-def parse_where(text: str, schema: FieldSchema) -> list[Condition]:
-    """Read a ``--where`` expression; all conditions must hold (joined by ``and``).
+def parse_where(text: str, schema: FieldSchema) -> list[Expr]:
+    """Read a ``--where`` expression as the parts that must all hold: the conditions
+    (or ``or``/``not``/parenthesised groups) joined by ``and`` at the top level.
 
     Raises :class:`WhereError` naming the column and what is expected there.
     """
@@ -246,12 +289,14 @@ class _Fields:
 
 _SPACE = re.compile(r"\s*")
 _SYMBOL_OP = re.compile(r"!=|<=|>=|==|=|<|>")
-_BOUNDARY = r"(?![^\s'\"])"  # followed by a space, a quote or the end
+_BOUNDARY = r"(?![^\s'\"()])"  # followed by a space, a quote, a parenthesis or the end
 _CONTAINS = re.compile(rf"contains{_BOUNDARY}", re.IGNORECASE)
 _IS_NOT = re.compile(rf"is(\s+not)?{_BOUNDARY}\s*", re.IGNORECASE)
 _IS_EMPTY = re.compile(rf"is\s+(not\s+)?empty{_BOUNDARY}", re.IGNORECASE)
-_AND = re.compile(r"and(?=\s|$)", re.IGNORECASE)
-_VALUE_END = re.compile(r"\s+and(?=\s|$)", re.IGNORECASE)
+_JOIN = re.compile(r"(and|or)(?=[\s(]|$)", re.IGNORECASE)
+_NOT = re.compile(r"not(?=[\s(]|$)", re.IGNORECASE)
+_VALUE_END = re.compile(r"\s+(and|or)(?=[\s(]|$)", re.IGNORECASE)
+_OPERATOR_START = re.compile(rf"!=|<|>|=|contains{_BOUNDARY}|is{_BOUNDARY}", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\s=!<>]+")
 _NAME_END = frozenset("=!<>'\"")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -264,10 +309,12 @@ class _Parser:
         self.text = text
         self.fields = fields
         self.pos = 0
-        #: the last condition ended with the word "and": another must follow
-        self.pending_and = False
-        #: the last value was not quoted, so an "and" inside it ended it early
-        self.unquoted = False
+        #: "and" or "or" just read after a condition: another must follow
+        self.pending: str | None = None
+        #: the word ("and", "or") that ended the last value, which was not quoted
+        self.cut_by: str | None = None
+        #: how many parentheses are open
+        self.depth = 0
 
     def fail(
         self, pos: int, problem: str, *, field: str = "--where", value: object = None
@@ -288,7 +335,7 @@ class _Parser:
             return "the end"
         return repr(self.text[self.pos :].split()[0])
 
-    def parse(self) -> list[Condition]:
+    def parse(self) -> list[Expr]:
         self.skip_space()
         if self.at_end():
             self.fail(
@@ -296,20 +343,75 @@ class _Parser:
                 "the expression is empty; write a condition such as 'city = Roma' "
                 "or leave out --where",
             )
-        conditions = [self.condition()]
-        # condition() stops at the end, or right after the word "and"
-        while self.pending_and:
-            self.pending_and = False
+        found = self.any_of()
+        return list(found.parts) if isinstance(found, AllOf) else [found]
+
+    # Each term stops at the end, before a ')' closing its group, or right after the
+    # word "and" or "or" (then in self.pending).
+
+    def any_of(self) -> Expr:
+        parts = [self.all_of()]
+        while self.pending == "or":
+            parts.append(self.all_of())
+        return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))
+
+    def all_of(self) -> Expr:
+        parts = [self.term()]
+        while self.pending == "and":
+            parts.append(self.term())
+        return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+    def term(self) -> Expr:
+        """``not TERM``, ``( EXPRESSION )`` or a condition."""
+        joined, self.pending = self.pending, None
+        self.skip_space()
+        if self.at_end():
+            after = f"after '{joined}'" if joined else "here"
+            self.fail(self.pos, f"expected a condition {after}, found the end")
+        start = self.pos
+        if self.negation_here():
+            self.pos = start + 3
             self.skip_space()
             if self.at_end():
-                self.fail(self.pos, "expected a condition after 'and', found the end")
-            conditions.append(self.condition())
-        return conditions
+                self.fail(self.pos, "expected a condition after 'not', found the end")
+            return Not(self.term())
+        if self.text[start] == "(":
+            self.pos, self.depth = start + 1, self.depth + 1
+            self.skip_space()
+            if self.at_end() or self.text[self.pos] == ")":
+                self.fail(self.pos, f"expected a condition after '(', found {self.found()}")
+            inner = self.any_of()
+            if self.at_end():
+                self.fail(start, "the parenthesis opened here is not closed; add a closing )")
+            self.pos, self.depth = self.pos + 1, self.depth - 1
+            self.expect_join("after ')'")
+            return inner
+        if self.text[start] == ")":
+            self.fail(start, "found ')' with no '(' before it")
+        return self.condition()
+
+    def negation_here(self) -> bool:
+        """Whether the word here is the keyword ``not`` rather than a field's name (a field
+        labelled "Not contacted", or keyed ``not`` and followed by an operator)."""
+        match = _NOT.match(self.text, self.pos)
+        if match is None:
+            return False
+        for name in self.fields.by_length:
+            if len(name) <= 3:
+                break
+            end = self.pos + len(name)
+            if self.text[self.pos : end].lower() == name and (
+                end == len(self.text) or self.text[end].isspace() or self.text[end] in _NAME_END
+            ):
+                return False
+        after = _SPACE.match(self.text, match.end())
+        assert after is not None
+        return _OPERATOR_START.match(self.text, after.end()) is None
 
     def and_hint(self) -> str:
-        if not self.unquoted:
+        if self.cut_by is None:
             return ""
-        return "; if 'and' belongs to the value before it, put that value in quotes"
+        return f"; if '{self.cut_by}' belongs to the value before it, put that value in quotes"
 
     # one condition, then the "and" that follows it (consumed) or the end
     def condition(self) -> Condition:
@@ -330,8 +432,8 @@ class _Parser:
                 value=op,
             )
         if op in ("is empty", "is not empty"):
-            self.unquoted = False
-            self.expect_and_or_end(f"after '{self.text[start : self.pos]}'")
+            self.cut_by = None
+            self.expect_join(f"after '{self.text[start : self.pos]}'")
             check, empty = _check_empty(op), op == "is empty"
             return Condition(
                 key,
@@ -440,23 +542,35 @@ class _Parser:
             self.fail(pos, f"expected a value after '{before}', found the end")
         if text[pos] in "'\"":
             typed = self.quoted()
-            self.unquoted = False
-            self.expect_and_or_end(f"after the value {typed!r}")
+            self.cut_by = None
+            self.expect_join(f"after the value {typed!r}")
             return typed
-        self.unquoted = True
-        if _AND.match(text, pos):
+        self.cut_by = None
+        if word := _JOIN.match(text, pos):
             self.fail(
                 pos,
-                f"expected a value after '{before}', found 'and' "
-                "(put the value in quotes if it is the word 'and')",
+                f"expected a value after '{before}', found '{word.group()}' "
+                f"(put the value in quotes if it is the word '{word.group()}')",
             )
         match = _VALUE_END.search(text, pos)
+        stop = len(text) if match is None else match.start()
+        if self.depth:
+            # inside parentheses, a ')' the value did not open closes the group
+            balance = 0
+            for at in range(pos, stop):
+                if text[at] == "(":
+                    balance += 1
+                elif text[at] == ")":
+                    if not balance:
+                        self.pos = at
+                        return text[pos:at]
+                    balance -= 1
         if match is None:
             self.pos = len(text)
             return text[pos:]
         self.pos = match.end()
-        self.pending_and = True
-        return text[pos : match.start()]
+        self.pending = self.cut_by = match.group(1).lower()
+        return text[pos:stop]
 
     def quoted(self) -> str:
         """A quoted string at the current position; a doubled quote stands for one."""
@@ -478,15 +592,20 @@ class _Parser:
             self.pos = end + 1
             return "".join(pieces)
 
-    def expect_and_or_end(self, after: str) -> None:
+    def expect_join(self, after: str) -> None:
+        """After a term: ``and`` or ``or`` (read), a ``)`` closing a group, or the end."""
         self.skip_space()
         if self.at_end():
             return
-        if match := _AND.match(self.text, self.pos):
+        if match := _JOIN.match(self.text, self.pos):
             self.pos = match.end()
-            self.pending_and = True
+            self.pending = match.group().lower()
             return
-        self.fail(self.pos, f"expected 'and' or the end {after}, found {self.found()}")
+        if self.text[self.pos] == ")":
+            if self.depth:
+                return
+            self.fail(self.pos, f"found ')' {after} with no '(' before it")
+        self.fail(self.pos, f"expected 'and', 'or' or the end {after}, found {self.found()}")
 
 
 # -- preparing the comparison ------------------------------------------------------------

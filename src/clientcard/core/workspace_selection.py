@@ -69,6 +69,10 @@ class SelectionPart(StatusPart):
         selection = self._selection(session, selected)
         table = session.table(CUSTOMERS)
         view = self._view(table)
+        if isinstance(selected, Selection):
+            # the statuses typed, not a saved segment's: a segment outliving its rule
+            # set still lists (no one), where a typo must be told
+            self._check_statuses(selected, view)
         rows = None
         if selection.ids:
             for id in selection.ids:
@@ -87,6 +91,31 @@ class SelectionPart(StatusPart):
                 filled = [d for d in found if value(d)[0] == 0]
                 found = filled[::-1] + found[len(filled) :]
         return found
+
+    def _check_statuses(self, selection: Selection, view: CustomerView) -> None:
+        """Refuse a status (or tier) that the configured rule set does not give and no
+        customer holds: it would select no one, and a typo would pass unnoticed."""
+        for dimension, wanted, column in (
+            ("status", selection.statuses, view.status),
+            ("tier", selection.tiers, view.tier),
+        ):
+            if not wanted:
+                continue
+            configured = self.rule_set(dimension)
+            known = [s.key for s in configured[0].statuses(configured[1])] if configured else []
+            if all(status in known for status in wanted):
+                continue
+            held = {value for value in column if value}
+            for status in wanted:
+                if status not in known and status not in held:
+                    names = [*known, *sorted(held.difference(known))]
+                    expected = (
+                        f"one of: {', '.join(names)}"
+                        if names
+                        else f"a {dimension} some customer has, but none has one "
+                        f"(no rule set gives them; set [{dimension}] rule_set)"
+                    )
+                    raise ValidationError(dimension, status, expected)
 
     def _view(self, table: Any) -> CustomerView:
         """The customers as columns, rebuilt only after they change."""
