@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import click
 
 from clientcard import Workspace
 from conftest import RunCLI
@@ -173,3 +176,100 @@ def test_outside_a_workspace_is_a_clear_error(tmp_path, monkeypatch) -> None:  #
     monkeypatch.setenv("CLIENTCARD_WORKSPACE", str(tmp_path / "nowhere"))
     result = make_runner()("customers", "list")
     assert_user_error(result, "not a clientcard workspace", "clientcard init")
+
+
+# -- messages a person reads ---------------------------------------------------------------
+
+
+def test_messages_never_show_python_none_or_lists(run: RunCLI, workspace: Workspace) -> None:
+    ana = add(run, "--name", "Ana")
+    cases = [
+        (("notes", "add", "--customer", str(ana), "--text", ""), "text: no value given"),
+        (("customers", "edit", str(ana), "--unset", "name"), "name: no value given"),
+        (("customers", "edit", str(ana), "--set", "name="), "name: no value given"),
+        (("bookings", "add", "--customer", str(ana), "--date", " "), "date: no value given"),
+    ]
+    for args, words in cases:
+        result = run(*args)
+        assert_user_error(result, words)
+        assert "None" not in result.stderr and "''" not in result.stderr
+    run("segments", "save", "lapsed", "--status", "churn", "--tag", "win back", "--any-tag")
+    listed = run("segments", "list").stdout
+    assert '--status churn --tag "win back" --any-tag' in listed
+    assert "[" not in listed and "statuses" not in listed
+    shown = run("segments", "show", "lapsed").stdout
+    assert shown.startswith("segment 'lapsed': --status churn --tag \"win back\" --any-tag\n")
+
+
+def test_a_form_answer_is_shown_as_written_not_as_python(
+    run: RunCLI, workspace: Workspace, tmp_path: Path
+) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text(
+        json.dumps({"name": "Ana", "email": ["a@b.it"], "newsletter": True, "extra": None})
+    )
+    result = run("forms", "submit", "signup", str(answers))
+    assert result.exit_code == 1
+    assert "None" not in result.stderr and "True" not in result.stderr
+    assert "['" not in result.stderr
+    assert "extra: an empty value is not an answer to form 'signup'" in result.stderr
+    assert "newsletter: true is not an answer to form 'signup'" in result.stderr
+
+
+def test_h_is_help_on_every_command(run: RunCLI) -> None:
+    from clientcard.cli import cli
+
+    def paths(group: click.Group, before: tuple[str, ...]) -> list[tuple[str, ...]]:
+        found = [before]
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                found += paths(command, (*before, name))
+            else:
+                found.append((*before, name))
+        return found
+
+    every = paths(cli, ())
+    assert ("customers", "add") in every and ("plugins", "new") in every
+    for path in every:
+        result = run(*path, "-h")
+        assert result.exit_code == 0, (path, result.output)
+        assert result.stdout.startswith(f"Usage: {' '.join(('cli', *path))}"), path
+        assert "-h, --help" in result.stdout, path
+
+
+def test_required_options_say_so_in_help(run: RunCLI) -> None:
+    booking = run("bookings", "add", "--help").stdout
+    date_help = booking[booking.index("--date") :].split("\n  --")[0]
+    assert "[required]" in date_help
+    assert "[required]" in run("notes", "add", "--help").stdout
+    missing = run("bookings", "add", "--customer", "1")
+    assert missing.exit_code == 2 and "Missing option '--date'" in missing.stderr
+
+
+def test_an_unknown_status_or_tier_is_an_error_naming_those_there_are(run: RunCLI) -> None:
+    add(run, "--name", "Ana")
+    assert_user_error(
+        run("customers", "list", "--status", "nosuch"),
+        "status: 'nosuch' is not valid; expected one of: new, paid, loyal, churn",
+    )
+    assert_user_error(run("tags", "add", "x", "--status", "Churn"), "status: 'Churn'", "churn")
+    assert_user_error(run("customers", "list", "--tier", "gold"), "tier: 'gold'", "[tier] rule_set")
+    run("config", "set", "tier.rule_set", "loyalty-tiers")
+    assert run("customers", "list", "--tier", "gold", "--count").stdout == "0\n"
+    # a status set by hand where no rule set gives it is one there is
+    run("config", "set", "status.rule_set", "")
+    assert run("customers", "status", "vip", "1").exit_code == 0
+    assert run("customers", "list", "--status", "vip", "--count").stdout == "1\n"
+
+
+def test_delete_asks_naming_how_many_and_who(run: RunCLI, workspace: Workspace) -> None:
+    for name in ("Ana Rossi", "Bruno Verdi", "Carla Neri", "Dario Blu", "Elena Gialli"):
+        add(run, "--name", name)
+    asked = run("customers", "delete", "--search", "r", input="n\n")
+    assert asked.stdout.startswith(
+        "Delete 4 customers: Ana Rossi (1), Bruno Verdi (2), Carla Neri (3) and 1 more? [y/N]"
+    )
+    one = run("customers", "delete", "5", input="n\n")
+    assert one.stdout.startswith("Delete 1 customer: Elena Gialli (5)? [y/N]")
+    assert workspace.count_customers() == 5
+    assert_user_error(run("customers", "delete", "--search", "nobody"), "none matches")

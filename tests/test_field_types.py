@@ -14,7 +14,7 @@ import pluggy
 import pytest
 
 from clientcard.core import hookspecs
-from clientcard.core.errors import ValidationError
+from clientcard.core.errors import ValidationError, shown
 from clientcard.core.fields import FieldContext, FieldSchema, FieldType
 from clientcard.core.model import FieldDef, JSONValue
 from clientcard.plugins.fields import choice, contact, dates, numbers, text
@@ -68,7 +68,8 @@ def rejected(type_name: str, value: Any, ctx: FieldContext = CTX) -> str:
     with pytest.raises(ValidationError) as info:
         coerce(type_name, value, ctx)
     message = str(info.value)
-    assert message.startswith(f"f: {info.value.value!r} is not valid; expected ")
+    given = shown(info.value.value)
+    assert message.startswith(f"f: {given} is not valid; expected " if given else "f: no value")
     return message
 
 

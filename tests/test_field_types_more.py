@@ -16,7 +16,7 @@ import pytest
 
 from clientcard import FieldPreset, IdScheme, Workspace, hookimpl
 from clientcard.core import hookspecs
-from clientcard.core.errors import FieldDefinitionError, ValidationError
+from clientcard.core.errors import FieldDefinitionError, ValidationError, shown
 from clientcard.core.fields import STARTER_FIELDS, FieldContext, FieldSchema, FieldType
 from clientcard.core.import_customers import import_customers
 from clientcard.core.model import FieldDef, JSONValue
@@ -72,7 +72,8 @@ def rejected(type_name: str, value: Any, ctx: FieldContext = CTX, **options: Any
     with pytest.raises(ValidationError) as info:
         coerce(type_name, value, ctx, **options)
     message = str(info.value)
-    assert message.startswith(f"f: {value!r} is not valid; expected ")
+    given = shown(value)  # as a person reads it: never a Python repr of a dict or a date
+    assert message.startswith(f"f: {given} is not valid; expected " if given else "f: no value")
     assert "\n" not in message
     return message
 
@@ -511,7 +512,7 @@ def test_choice_colours_are_checked_and_normalised(workspace: Workspace) -> None
             "x", type="choice", choices=["a"], options={"colours": {"b": "#000000"}}
         )
     assert str(info.value) == (
-        "field 'x': option colours={'b': '#000000'} is not valid; "
+        "field 'x': option colours={\"b\": \"#000000\"} is not valid; "
         "expected colours for the field's choices (a)"
     )
     with pytest.raises(FieldDefinitionError, match=r"a colour for 'a' as #RRGGBB"):

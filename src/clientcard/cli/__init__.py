@@ -41,7 +41,8 @@ class ClientcardGroup(click.Group):
             raise UserError(exc.message) from None
 
 
-@click.group(cls=ClientcardGroup)
+# -h everywhere, as most tools take it; every subcommand inherits it
+@click.group(cls=ClientcardGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--workspace",
     "-w",

@@ -63,15 +63,22 @@ def make_group(kind: ActivityKind) -> click.Group:
     ):
         option = "--" + field.key.replace("_", "-")
         hint = f"one of: {', '.join(field.choices)}" if field.choices else field.type
+        required = field.key in kind.required
         if kind.name == "booking" and field.key == "date":
-            hint = "YYYY-MM-DD, or a date-time such as 2025-03-01T10:30; required"
+            hint = "YYYY-MM-DD, or a date-time such as 2025-03-01T10:30"
+            required = True
         if kind.status_field == field.key:
             hint += f" [default: {kind.default_status}]"
-        command = click.option(option, field.key, help=f"{field.label} ({hint}).")(command)
-    command = click.option("--customer-external-id", help="The customer, by your system's id.")(
-        command
-    )
-    command = click.option("--customer", type=int, help="The customer's id.")(command)
+        # click marks a required option [required] in --help and names it when missing
+        command = click.option(
+            option, field.key, required=required, help=f"{field.label} ({hint})."
+        )(command)
+    command = click.option(
+        "--customer-external-id", help="The customer, by your system's id (or --customer)."
+    )(command)
+    command = click.option(
+        "--customer", type=int, help="The customer's id (or --customer-external-id)."
+    )(command)
     group.command("add")(command)
 
     @group.command("update")

@@ -228,10 +228,20 @@ def delete(
     if dry_run:
         click.echo(f"would delete {len(chosen)} customer(s): {_ids(chosen)}")
         return
+    if not chosen:
+        raise ClientcardError("no customer selected: none matches the filters; nothing deleted")
     if not yes:
-        click.confirm(f"Delete {len(chosen)} customer(s)?", abort=True)
+        click.confirm(f"Delete {_who(workspace, chosen)}?", abort=True)
     deleted = workspace.delete_selected(selection)
     click.echo(f"deleted {len(deleted)} customer(s)")
+
+
+def _who(workspace: Workspace, ids: list[int], most: int = 3) -> str:
+    """How many customers and which: "2 customers: Ana Rossi (1), Bruno Verdi (2)",
+    the first few by name, then "and N more"."""
+    named = ", ".join(f"{workspace.get_customer(id).name} ({id})" for id in ids[:most])
+    more = f" and {len(ids) - most} more" if len(ids) > most else ""
+    return f"{len(ids)} customer{'' if len(ids) == 1 else 's'}: {named}{more}"
 
 
 def _ids(ids: list[int], most: int = 20) -> str:

@@ -7,7 +7,7 @@ import click
 from clientcard.cli import ClientcardGroup
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
-from clientcard.cli.selection import selection_options
+from clientcard.cli.selection import describe_filters, selection_options
 from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
 
@@ -80,4 +80,5 @@ def delete(workspace: Workspace, name: str) -> None:
 
 
 def _describe(filters: dict[str, object]) -> str:
-    return "; ".join(f"{k}={v}" for k, v in filters.items())
+    """The filters as the options that give them (``--status churn --tag vip``)."""
+    return describe_filters(filters)

@@ -9,7 +9,8 @@ bulk action changes.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -85,6 +86,33 @@ def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
         # a prefixed name: a command's own TAGS argument must not collide with --tag
         wrapper = click.option(option, f"filter_{name}", **settings)(wrapper)
     return wrapper
+
+
+def describe_filters(filters: Mapping[str, Any]) -> str:
+    """A selection's filters (``Selection.to_json()``) written as the options that give
+    them, e.g. ``--status churn --tag vip --where 'city = Roma'``: what a user would type,
+    never a Python list."""
+    options = {name: option for option, name, _ in OPTIONS}
+    words: list[str] = []
+    for name, value in filters.items():
+        option = options.get(name, f"--{name.replace('_', '-')}")
+        if value is True:
+            words.append(option)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                words += [option, _quoted(str(item))]
+        else:
+            words += [option, _quoted(str(value))]
+    return " ".join(words)
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a shell would take it back, as plainly as can be."""
+    if text and all(c.isalnum() or c in "-_.,:@+/=%" for c in text):
+        return text
+    if not any(c in text for c in '"$`\\!'):
+        return f'"{text}"'
+    return shlex.quote(text)
 
 
 def with_ids(selection: Selection, ids: tuple[int, ...]) -> Selection:

@@ -8,6 +8,35 @@ the class it cares about.  Anything else escaping clientcard is a bug.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+
+def shown(value: object) -> str | None:
+    """A value as a message shows it: text in quotes, lists item by item, dates as
+    ISO, yes/no as true/false; None for no value at all.  Never a Python repr of
+    None, a list or an object, which mean nothing to the person who typed the value."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return repr(value) if value.strip() else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple | set | frozenset):
+        parts = [shown(item) or "nothing" for item in value]
+        return ", ".join(sorted(parts) if isinstance(value, set | frozenset) else parts) or None
+    if isinstance(value, dict):
+        import json
+
+        return json.dumps(value, ensure_ascii=False, default=_plain)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _plain(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
 
 class ClientcardError(Exception):
     """Base of every error a user or a host application can cause and fix."""
@@ -59,7 +88,9 @@ class ValidationError(ClientcardError):
         self.row = row
         self.record = record
         where = f"row {row}: " if row is not None else f"{record}: " if record else ""
-        super().__init__(f"{where}{field}: {value!r} is not valid; expected {expected}")
+        given = shown(value)
+        problem = "no value given" if given is None else f"{given} is not valid"
+        super().__init__(f"{where}{field}: {problem}; expected {expected}")
 
 
 class FieldValueError(ValueError):

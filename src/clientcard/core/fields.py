@@ -21,6 +21,7 @@ from clientcard.core.errors import (
     FieldValueError,
     UnknownFieldError,
     ValidationError,
+    shown,
 )
 from clientcard.core.model import FieldDef, JSONValue
 
@@ -358,7 +359,7 @@ class FieldSchema:
                 checked[name] = ftype.check_option(name, value, field, self.ctx)
             except FieldValueError as exc:
                 raise FieldDefinitionError(
-                    f"field {field.key!r}: option {name}={value!r} is not valid; "
+                    f"field {field.key!r}: option {name}={shown(value)} is not valid; "
                     f"expected {exc.expected}"
                 ) from None
         return attrs.evolve(field, options=checked)

@@ -27,6 +27,7 @@ from clientcard.core.errors import (
     NotFoundError,
     PluginError,
     ValidationError,
+    shown,
 )
 from clientcard.core.fields import KEY_PATTERN, RESERVED_KEYS, FieldSchema
 from clientcard.core.model import Customer, FieldDef, JSONValue
@@ -495,14 +496,15 @@ def check_answers(
         try:
             coerced = probe.coerce(asked.key, value)
         except ValidationError as exc:
-            problems[asked.key] = f"{value!r} is not valid; expected {exc.expected}"
+            problems[asked.key] = f"{shown(value)} is not valid; expected {exc.expected}"
             continue
         if coerced is not None:
             checked[asked.key] = coerced
     for key, value in answers.items():
         if form.get(key) is None:
             problems[key] = (
-                f"{value!r} is not an answer to form {form.name!r}: it asks no {key!r}; "
+                f"{shown(value) or 'an empty value'} is not an answer to form {form.name!r}: "
+                f"it asks no {key!r}; "
                 f"expected one of {', '.join(asks)}"
             )
     for name, collector, _ in sorted(collectors, key=lambda entry: entry[0]):
