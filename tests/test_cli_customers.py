@@ -188,6 +188,7 @@ def test_messages_never_show_python_none_or_lists(run: RunCLI, workspace: Worksp
         (("customers", "edit", str(ana), "--unset", "name"), "name: no value given"),
         (("customers", "edit", str(ana), "--set", "name="), "name: no value given"),
         (("bookings", "add", "--customer", str(ana), "--date", " "), "date: no value given"),
+        (("tags", "add", " ", "--id", str(ana)), "tags: no value given; expected at least one tag"),
     ]
     for args, words in cases:
         result = run(*args)

@@ -23,7 +23,7 @@ def shown(value: object) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple | set | frozenset):
-        parts = [shown(item) or "nothing" for item in value]
+        parts = [part for item in value if (part := shown(item)) is not None]
         return ", ".join(sorted(parts) if isinstance(value, set | frozenset) else parts) or None
     if isinstance(value, dict):
         import json
