@@ -294,8 +294,8 @@ def test_every_bad_row_is_listed_with_row_column_and_value(
         "--create-missing"
     )
     assert lines[1:] == [
-        "row 3, column date: '2025-13-01' — expected a date as YYYY-MM-DD, such as 2025-03-01 "
-        "that exists in the calendar",
+        "row 3, column date: '2025-13-01' — expected a date in the Gregorian calendar as "
+        "YYYY-MM-DD, such as 2025-03-01, that exists in the calendar",
         "row 4, column status: 'done' — expected one of: completed, upcoming, cancelled, no_show",
         "row 5, column amount: 'lots' — expected an amount with a currency such as 12.50 EUR",
         f"row 6, column customer: 'C9' — {unknown}",

@@ -538,7 +538,7 @@ def test_a_value_that_does_not_fit_the_field_points_at_it(shop: Workspace) -> No
     assert (exc.field, exc.value, exc.column) == ("visits", "x", 11)
     assert str(error(shop, "city = Roma and birthday < 2024-02-30")).startswith(
         "--where 'city = Roma and birthday < 2024-02-30': at column 28, '2024-02-30' is not "
-        "valid for birthday; expected a date as YYYY-MM-DD"
+        "valid for birthday; expected a date in the Gregorian calendar as YYYY-MM-DD"
     )
     assert str(error(shop, "hair_type = wavy")).endswith(
         "at column 13, 'wavy' is not valid for hair_type; expected one of: curly, straight "

@@ -20,6 +20,7 @@ from typing import Any
 
 from attrs import frozen
 
+from clientcard.core import dates
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.fields import FieldContext, FieldSchema, FieldType
 from clientcard.core.model import FieldDef
@@ -246,22 +247,19 @@ class ActivityValues:
         return {key: self._schemas[kind.name].coerce(key, value, row=row)}
 
     def _when(self, value: Any, *, row: int | None) -> dict[str, Any]:
-        """A booking's date from a date or a date-time (ISO 8601 text or Python)."""
+        """A booking's date from a date or a date-time (text in the workspace's calendar,
+        or Python)."""
         schema = self._schemas[BOOKING.name]
+        expected = dates.DAY_OR_MOMENT_EXPECTED[dates.calendar_of(self.ctx.locale)]
         if value is None or (isinstance(value, str) and not value.strip()):
-            raise ValidationError("date", value, "a date (YYYY-MM-DD) or date-time", row=row)
+            raise ValidationError("date", value, expected, row=row)
         timed = isinstance(value, datetime) or (isinstance(value, str) and len(value.strip()) > 10)
         if not timed:
             return {"date": schema.coerce("date", value, row=row), "start": None}
         try:
             start = schema.coerce("start", value, row=row)
         except ValidationError:
-            raise ValidationError(
-                "date",
-                value,
-                "an ISO 8601 date (2025-03-01) or date-time (2025-03-01T10:30)",
-                row=row,
-            ) from None
+            raise ValidationError("date", value, expected, row=row) from None
         local = datetime.fromisoformat(start).astimezone(self.ctx.timezone).date()
         return {"date": local.isoformat(), "start": start}
 

@@ -57,6 +57,7 @@ from typing import Any, NoReturn
 
 from attrs import field, frozen
 
+from clientcard.core import dates
 from clientcard.core.errors import ClientcardError, ValidationError
 from clientcard.core.fields import BUILTIN_KEYS, FieldSchema
 from clientcard.core.model import FieldDef
@@ -299,7 +300,8 @@ _VALUE_END = re.compile(r"\s+(and|or)(?=[\s(]|$)", re.IGNORECASE)
 _OPERATOR_START = re.compile(rf"!=|<|>|=|contains{_BOUNDARY}|is{_BOUNDARY}", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\s=!<>]+")
 _NAME_END = frozenset("=!<>'\"")
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# a day without a time, in either calendar (after dates.DIGITS)
+_DAY = dates.DAY
 _BARE_AMOUNT = re.compile(r"[+-]?[0-9.,]+")
 _PHONE_PUNCTUATION = re.compile(r"[\s\-./()]")
 
@@ -652,11 +654,13 @@ def _negated(op: str, check: _Check) -> _Check:
     return check
 
 
-def _probe(fields: _Fields, key: str, type_name: str, typed: str) -> Any:
+def _probe(fields: _Fields, key: str, type_name: str, typed: str, **options: Any) -> Any:
     """``typed`` read as a value of ``type_name`` (errors name ``key``)."""
     label = fields.get(key).label
     probe = FieldSchema(
-        [FieldDef(key=key, label=label, type=type_name)], fields.schema.types, fields.ctx
+        [FieldDef(key=key, label=label, type=type_name, options=options)],
+        fields.schema.types,
+        fields.ctx,
     )
     return probe.coerce(key, typed)
 
@@ -672,7 +676,7 @@ def _prepare(
         return typed, _prepare_contains(field_def, typed)
     if kind == "money":
         return _prepare_money(fields, key, op, typed)
-    if kind == "datetime" and _DAY.fullmatch(typed):
+    if kind == "datetime" and _DAY.fullmatch(typed.translate(dates.DIGITS).strip()):
         return _prepare_day(fields, key, op, typed)
     value = fields.schema.coerce(key, typed)
     compare = _COMPARE[op]
@@ -742,7 +746,8 @@ def _prepare_money(fields: _Fields, key: str, op: str, typed: str) -> tuple[Any,
 
 def _prepare_day(fields: _Fields, key: str, op: str, typed: str) -> tuple[Any, _Check]:
     """A date-time compared with a whole day of the workspace's calendar."""
-    day = date.fromisoformat(_probe(fields, key, "date", typed))
+    # the day is read in the field's calendar, as its values are
+    day = date.fromisoformat(_probe(fields, key, "date", typed, **fields.get(key).options))
     zone = fields.ctx.timezone
     start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)

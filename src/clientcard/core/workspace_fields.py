@@ -7,15 +7,18 @@ docstring says what every operation guarantees.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import attrs
 
+from clientcard.core import dates
 from clientcard.core.clock import utc_now
 from clientcard.core.convert import from_json, to_json
 from clientcard.core.customers import CUSTOMERS, FIELDS
 from clientcard.core.errors import (
     FieldDefinitionError,
+    FieldValueError,
     StoreError,
     ValidationError,
 )
@@ -92,6 +95,38 @@ class FieldsPart(WorkspaceBase):
 
     def field(self, key: str) -> FieldDef:
         return self.schema().get(key)
+
+    # -- dates -------------------------------------------------------------------------
+
+    def calendar(self, field: str | None = None) -> str:
+        """The calendar dates are read and shown in, ``"gregorian"`` or ``"jalali"``.
+
+        The workspace's (from its locale), or with ``field`` that field's (its
+        option ``calendar``, else the workspace's): the one rule of
+        docs/fields.md, "Dates: how they are read and shown".
+        """
+        definition = None if field is None else self.field(field)
+        return dates.field_calendar(definition, self.field_context)
+
+    def read_date(self, text: str, *, name: str = "date", field: str | None = None) -> date:
+        """A date typed by a person, read in :meth:`calendar` (``field``'s when given).
+
+        A date that does not fit raises :class:`ValidationError` naming ``name``
+        (an option such as ``--as-of``), the text and the calendar expected.
+        """
+        try:
+            return dates.read_date(text, self.calendar(field))
+        except FieldValueError as exc:
+            raise ValidationError(name, text, exc.expected) from None
+
+    def show_date(self, value: date | str | None, *, field: str | None = None) -> str:
+        """A stored date (ISO text or a date) as people read it, in :meth:`calendar`;
+        ``""`` for None.  A stored moment (ISO date-time text or a datetime) is
+        shown to the minute in the workspace's time zone."""
+        calendar = self.calendar(field)
+        if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
+            return dates.show_moment(value, calendar, self.field_context.timezone)
+        return dates.show_date(value, calendar)
 
     def add_field(
         self,
