@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,9 @@ def test_the_api_returns_a_report(
 ) -> None:
     path = write(tmp_path, "customer,date\nC1,2025-03-01\nC1,2025-03-02\nC2,2025-03-03\n")
     report = import_bookings(workspace, path)
+    assert list(report.ids) == [b["id"] for b in bookings(workspace)]
     assert report == ImportReport(
-        path=path, rows=3, bookings=3, new_customers=0, customers=2, dry_run=False
+        path=path, rows=3, bookings=3, new_customers=0, customers=2, dry_run=False, ids=report.ids
     )
     assert [b["customer_id"] for b in bookings(workspace)] == [
         customers["C1"],
@@ -178,6 +180,8 @@ def test_match_by_id(workspace: Workspace, customers: dict[str, int], tmp_path: 
     assert result.stderr.splitlines()[1:] == [
         "row 2, column customer: '999' — no customer has this id; add the customer first",
         "row 3, column customer: 'C1' — expected a clientcard customer id (a whole number)",
+        "hint: 1 of the 2 customers not found by id is found by external_id: import with "
+        "--match external-id",
     ]
 
 
@@ -413,15 +417,22 @@ def test_the_encoding_can_be_given(
     workspace: Workspace, customers: dict[str, int], tmp_path: Path
 ) -> None:
     path = write(tmp_path, "customer,date,service\nC1,2025-03-01,Caffè\n", encoding="cp1252")
-    result = run_import(workspace, path)
-    assert result.exit_code == 1
-    assert "line 2 is not valid UTF-8 text" in result.stderr
-    assert "--encoding" in result.stderr
-    assert bookings(workspace) == []
-    result = run_import(workspace, path, "--encoding", "cp1252")
+    # given, it is not detected (latin-1 and cp1252 agree on è)
+    result = run_import(workspace, path, "--encoding", "latin-1")
     assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
     assert bookings(workspace)[0]["service"] == "Caffè"
     assert "unknown encoding" in run_import(workspace, path, "--encoding", "nope").stderr
+    # valid UTF-8 but for one byte is a damaged file, never guessed as another encoding
+    damaged = tmp_path / "damaged.csv"
+    damaged.write_bytes(
+        "customer,date,service\nC1,2025-03-02,Caffè\n".encode() + b"C1,2025-03-03,T\xe8\n"
+    )
+    result = run_import(workspace, damaged)
+    assert result.exit_code == 1
+    assert "line 3 is not valid UTF-8 text (byte 0xe8)" in result.stderr
+    assert "--encoding" in result.stderr
+    assert len(bookings(workspace)) == 1
 
 
 # -- dry runs, classification, events -------------------------------------------------------
@@ -519,3 +530,201 @@ def test_an_import_of_no_rows_imports_nothing(workspace: Workspace, tmp_path: Pa
     result = run_import(workspace, write(tmp_path, "customer,date\n\n"))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "imported 0 bookings (0 new customers)\n"
+
+
+# -- what Excel writes: cp1252 and UTF-16 (issue 13, point 15) ----------------------------
+
+
+def test_a_cp1252_file_is_detected_and_said(
+    workspace: Workspace, customers: dict[str, int], tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "customer;date;service\nC1;2025-03-01;Caffè\nC2;2025-03-02;Crème brûlée\n",
+        encoding="cp1252",
+    )
+    result = run_import(workspace, path)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        result.stderr
+        == f"note: read {path} as cp1252 (detected; give --encoding if that is wrong)\n"
+    )
+    assert [b["service"] for b in bookings(workspace)] == ["Caffè", "Crème brûlée"]
+    assert (
+        import_bookings(workspace, write(tmp_path, "customer,date\nC3,2025-03-03\n")).encoding
+        is None
+    )
+
+
+def test_a_utf16_tab_separated_file_is_read(
+    workspace: Workspace, customers: dict[str, int], tmp_path: Path
+) -> None:
+    # Excel's "Unicode Text": UTF-16 with a byte-order mark, tabs between values
+    path = write(tmp_path, "customer\tdate\tstaff\nC1\t2025-03-01\tZoë\n", encoding="utf-16")
+    report = import_bookings(workspace, path)
+    assert (report.bookings, report.encoding) == (1, "utf-16")
+    assert bookings(workspace)[0]["staff"] == "Zoë"
+
+
+# -- rows that find no customer: which --match fits (issue 13, point 13) -------------------
+
+
+def test_a_file_of_emails_hints_at_match_email(
+    workspace: Workspace, customers: dict[str, int], tmp_path: Path
+) -> None:
+    path = write(tmp_path, "customer,date\nAna@example.com,2025-03-01\nbo@example.com,2025-03-02\n")
+    result = run_import(workspace, path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "hint: the 2 customers not found by external_id are found by e-mail address: import "
+        "with --match email"
+    )
+    assert run_import(workspace, path, "--match", "email").exit_code == 0
+    assert [b["customer_id"] for b in bookings(workspace)] == [customers["C1"], customers["C2"]]
+
+
+def test_emails_of_no_customer_hint_at_match_email_and_create_missing(
+    workspace: Workspace, customers: dict[str, int], tmp_path: Path
+) -> None:
+    path = write(tmp_path, "customer,date\nnew@example.com,2025-03-01\n")
+    with pytest.raises(ImportRowsError) as caught:
+        import_bookings(workspace, path)
+    assert caught.value.hint == (
+        "the customer column holds e-mail addresses: import with --match email "
+        "(and --create-missing to add the customers)"
+    )
+    # nothing fits any better: no hint
+    other = write(tmp_path, "customer,date\nC9,2025-03-01\n", name="other.csv")
+    with pytest.raises(ImportRowsError) as caught:
+        import_bookings(workspace, other)
+    assert caught.value.hint is None
+    assert "hint" not in str(caught.value)
+
+
+def test_an_email_column_hints_at_naming_it_customer(workspace: Workspace, tmp_path: Path) -> None:
+    path = write(tmp_path, "E-mail,date\nana@example.com,2025-03-01\n")
+    with pytest.raises(ImportFileError) as caught:
+        import_bookings(workspace, path)
+    assert str(caught.value).endswith(
+        "if 'E-mail' holds the customers' e-mail addresses, name it 'customer' and import "
+        "with --match email"
+    )
+
+
+# -- dates written day first (--date-format) ------------------------------------------------
+
+
+def test_an_ambiguous_date_is_a_bad_row_naming_date_format(
+    workspace: Workspace, customers: dict[str, int], tmp_path: Path
+) -> None:
+    path = write(tmp_path, "customer,date\nC1,03/04/2025\nC2,25/12/2025\nC3,2025-03-01\n")
+    result = run_import(workspace, path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1:] == [
+        "row 2, column date: '03/04/2025' — expected a date as YYYY-MM-DD; with the day or "
+        "month first it could be either: say which with --date-format dmy or --date-format mdy "
+        "(or a pattern such as %d/%m/%Y)",
+        "row 3, column date: '25/12/2025' — expected a date as YYYY-MM-DD; for day/month/year "
+        "dates import with --date-format dmy",
+    ]
+    assert bookings(workspace) == []
+
+
+@pytest.mark.parametrize(
+    ("date_format", "cell", "date", "start"),
+    [
+        ("dmy", "03/04/2025", "2025-04-03", None),
+        ("mdy", "03/04/2025", "2025-03-04", None),
+        ("dmy", "03.04.2025 10:30", "2025-04-03", "2025-04-03T08:30:00+00:00"),
+        ("%d/%m/%Y %H:%M", "03/04/2025 10:30", "2025-04-03", "2025-04-03T08:30:00+00:00"),
+        ("ymd", "2025/4/3", "2025-04-03", None),
+        ("dmy", "2025-04-03", "2025-04-03", None),  # ISO stays ISO
+    ],
+)
+def test_date_format_reads_the_dates_of_bookings(
+    workspace: Workspace,
+    customers: dict[str, int],
+    tmp_path: Path,
+    date_format: str,
+    cell: str,
+    date: str,
+    start: str | None,
+) -> None:
+    workspace.set_setting("workspace.timezone", "Europe/Rome")
+    path = write(tmp_path, f"customer,date\nC1,{cell}\n")
+    result = run_import(workspace, path, "--date-format", date_format)
+    assert result.exit_code == 0, result.stderr
+    (booking,) = bookings(workspace)
+    assert (booking["date"], booking["start"]) == (date, start)
+
+
+def test_a_date_not_in_the_date_format_names_it(
+    workspace: Workspace, customers: dict[str, int], tmp_path: Path
+) -> None:
+    path = write(tmp_path, "customer,date\nC1,12/25/2025\n")
+    with pytest.raises(ImportRowsError) as caught:
+        import_bookings(workspace, path, date_format="%d/%m/%Y")
+    assert [str(p) for p in caught.value.problems] == [
+        "row 2, column date: '12/25/2025' — expected a date as %d/%m/%Y (--date-format), such "
+        "as 31/01/2025"
+    ]
+    with pytest.raises(ClientcardError, match="date-format: 'dd/mm' is not valid"):
+        import_bookings(workspace, path, date_format="dd/mm")
+
+
+# -- --format json, and the API on the workspace ---------------------------------------------
+
+
+def test_format_json_reports_the_import(
+    workspace: Workspace, customers: dict[str, int], tmp_path: Path
+) -> None:
+    path = write(tmp_path, "customer,date\nC1,2025-03-01\nC9,2025-03-02\n")
+    result = run_import(workspace, path, "--create-missing", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (c9,) = workspace.find_customers(external_id="C9")
+    ids = [b["id"] for b in bookings(workspace)]
+    assert json.loads(result.stdout) == {
+        "imported": True,
+        "dry_run": False,
+        "file": str(path),
+        "encoding": "utf-8",
+        "rows": 2,
+        "created": 2,
+        "updated": 0,
+        "skipped": 0,
+        "ids": ids,
+        "new_customers": 1,
+        "new_customer_ids": [c9.id],
+        "customers": 2,
+        "warnings": [],
+        "problems": [],
+    }
+    bad = write(tmp_path, "customer,date\nAna@example.com,2025-03-01\n", name="bad.csv")
+    result = run_import(workspace, bad, "--format", "json")
+    assert result.exit_code == 1
+    assert result.stderr == "error: 1 of 1 rows is invalid; nothing was imported\n"
+    assert json.loads(result.stdout) == {
+        "imported": False,
+        "rows": 1,
+        "invalid": 1,
+        "problems": [
+            {
+                "row": 2,
+                "column": "customer",
+                "value": "Ana@example.com",
+                "reason": "no customer has this external_id; add the customer first, or import "
+                "with --create-missing",
+            }
+        ],
+        "hint": "the 1 customer not found by external_id is found by e-mail address: import "
+        "with --match email",
+    }
+
+
+def test_the_workspace_imports_bookings(
+    workspace: Workspace, customers: dict[str, int], tmp_path: Path
+) -> None:
+    path = write(tmp_path, "customer,date\nAna@example.com,01/02/2025\n")
+    report = workspace.import_bookings(path, match="email", date_format="dmy")
+    assert (report.bookings, list(report.ids)) == (1, [b["id"] for b in bookings(workspace)])
+    assert bookings(workspace)[0]["date"] == "2025-02-01"

@@ -27,12 +27,13 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from itertools import repeat
+from datetime import date, datetime
+from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from clientcard.core.activity import BOOKING, ActivityValues
 from clientcard.core.clock import utc_now
@@ -52,14 +53,130 @@ REQUIRED_COLUMNS = ("customer", "date")
 DELIMITERS = (",", ";", "\t")
 #: Problems spelled out in an error's message; ``ImportRowsError.problems`` has them all.
 MAX_LISTED = 1000
+#: customers not found that the hint at another ``--match`` looks up (enough to tell)
+HINT_SAMPLE = 1000
 
 _DATE_EXPECTED = "an ISO 8601 date (2025-03-01) or date-time (2025-03-01T10:30)"
 _DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MATCHED_BY = {"external-id": "external_id", "email": "e-mail address", "id": "id"}
+#: header names of a column that likely holds the customers' e-mail addresses
+_EMAIL_HEADER = re.compile(r"(customer|client)?[ _-]?e-?mail( address)?")
 
 
 class ImportFileError(ClientcardError):
     """A file that cannot be imported as a whole: unreadable, or with a wrong header."""
+
+
+# -- dates written another way (--date-format) ----------------------------------------
+
+#: ``date_format``'s named orders: where day, month and year stand in a date
+DATE_ORDERS = {"dmy": "DD/MM/YYYY", "mdy": "MM/DD/YYYY", "ymd": "YYYY/MM/DD"}
+#: three numbers with / . or - between, and maybe a time: a date in a named order
+_NUMBERS = re.compile(
+    r"([0-9]{1,4})([/.-])([0-9]{1,2})\2([0-9]{1,4})"
+    r"(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?",
+    re.ASCII,
+)
+#: a date with the day or the month first (03/04/2025): which, only the user knows
+_DAY_OR_MONTH_FIRST = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{2,4})\b", re.ASCII)
+_EXAMPLE = datetime(2025, 1, 31, 10, 30)
+#: strftime directives of a time of day: a pattern with one of them reads date-times
+_TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%T", "%R", "%c", "%p")
+
+
+class DateFormat:
+    """How a file writes its dates (``--date-format``): a named order (``dmy``, ``mdy``,
+    ``ymd``; any of / . - between, a four-digit year, maybe a time HH:MM) or a
+    :meth:`datetime.strptime` pattern such as ``%d/%m/%Y``.
+
+    :meth:`read` gives a :class:`~datetime.date`, or a naive
+    :class:`~datetime.datetime` (local time) when the text has a time; an ISO
+    8601 date still reads as one (None: leave it to the field type).
+    """
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self.order = spec.strip().lower()
+        if self.order in DATE_ORDERS:
+            shown = DATE_ORDERS[self.order]
+            example = _EXAMPLE.strftime(
+                shown.replace("DD", "%d").replace("MM", "%m").replace("YYYY", "%Y")
+            )
+            self.expected = (
+                f"a date as {shown} (--date-format {self.order}), such as {example}, "
+                "maybe with a time HH:MM"
+            )
+            return
+        if "%" not in spec or not self._round_trips(spec):
+            raise ValidationError(
+                "date-format",
+                spec,
+                "dmy, mdy, ymd, or a pattern with a day, month and year such as %d/%m/%Y",
+            )
+        self.order = ""
+        self.timed = any(d in spec for d in _TIME_DIRECTIVES)
+        self.expected = f"a date as {spec} (--date-format), such as {_EXAMPLE.strftime(spec)}"
+
+    @staticmethod
+    def _round_trips(pattern: str) -> bool:
+        """Whether the pattern names a whole date: a day and month without a year would
+        read every date as one in 1900."""
+        try:
+            back = datetime.strptime(_EXAMPLE.strftime(pattern), pattern)
+        except ValueError:
+            return False
+        return back.date() == _EXAMPLE.date()
+
+    def read(self, text: str) -> date | datetime | None:
+        """The date ``text`` gives; None for an ISO date (the field type's own); raises
+        :class:`ValueError` for anything else."""
+        text = text.strip()
+        if _ISO_START.match(text) and self.order != "ymd":
+            return None
+        if not self.order:
+            found = datetime.strptime(text, self.spec)
+            return found if self.timed else found.date()
+        numbers = _NUMBERS.fullmatch(text)
+        if numbers is None:
+            raise ValueError(text)
+        first, _, second, third, hour, minute, seconds = numbers.groups()
+        if self.order == "ymd":
+            year, month, day = first, second, third
+        elif self.order == "dmy":
+            day, month, year = first, second, third
+        else:
+            month, day, year = first, second, third
+        if len(year) != 4 or len(day) > 2:
+            raise ValueError(text)  # a two-digit year could be either century
+        if hour is None:
+            return date(int(year), int(month), int(day))
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(seconds or 0))
+
+
+#: the start of an ISO 8601 date (2025-03-01)
+_ISO_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def unordered_date(text: str) -> str | None:
+    """Why ``text``, a date with its day or month first, needs ``--date-format`` (None:
+    it is not one).  It is never read one way silently: 03/04/2025 is 3 April to
+    some, March 4 to others."""
+    found = _DAY_OR_MONTH_FIRST.match(text.strip())
+    if found is None:
+        return None
+    first, second = int(found[1]), int(found[3])
+    if first > 12 >= second:
+        return (
+            "expected a date as YYYY-MM-DD; for day/month/year dates import with --date-format dmy"
+        )
+    if second > 12 >= first:
+        return (
+            "expected a date as YYYY-MM-DD; for month/day/year dates import with --date-format mdy"
+        )
+    return (
+        "expected a date as YYYY-MM-DD; with the day or month first it could be either: "
+        "say which with --date-format dmy or --date-format mdy (or a pattern such as %d/%m/%Y)"
+    )
 
 
 @frozen
@@ -70,6 +187,10 @@ class RowProblem:
     column: str | None
     value: str | None
     reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The problem as a JSON object (``--format json``)."""
+        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
 
     def __str__(self) -> str:
         if self.column is None:
@@ -86,16 +207,31 @@ class ImportRowsError(ImportFileError):
     :data:`MAX_LISTED`), such as ``row 7, column date: '2025-13-01' — expected ...``.
     """
 
-    def __init__(self, problems: list[RowProblem], rows: int) -> None:
+    def __init__(self, problems: list[RowProblem], rows: int, *, hint: str | None = None) -> None:
         self.problems = problems
         self.rows = rows
         self.invalid = len({p.row for p in problems})
+        #: what would likely fix most of the problems (a last line "hint: ...")
+        self.hint = hint
         verb = "is" if self.invalid == 1 else "are"
-        lines = [f"{self.invalid:,} of {rows:,} rows {verb} invalid; nothing was imported"]
+        self.summary = f"{self.invalid:,} of {rows:,} rows {verb} invalid; nothing was imported"
+        lines = [self.summary]
         lines += [str(p) for p in problems[:MAX_LISTED]]
         if len(problems) > MAX_LISTED:
             lines.append(f"... and {len(problems) - MAX_LISTED:,} more problems")
+        if hint:
+            lines.append(f"hint: {hint}")
         super().__init__("\n".join(lines))
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``--format json`` reports for a refused import."""
+        return {
+            "imported": False,
+            "rows": self.rows,
+            "invalid": self.invalid,
+            "problems": [p.to_json() for p in self.problems],
+            "hint": self.hint,
+        }
 
 
 @frozen
@@ -112,6 +248,30 @@ class ImportReport:
     #: distinct customers the bookings belong to, new ones included
     customers: int
     dry_run: bool = False
+    #: the file's encoding when it is not UTF-8 (detected, unless given)
+    encoding: str | None = None
+    #: ids of the bookings recorded and of the customers created (none on a dry run)
+    ids: Sequence[int] = ()
+    new_customer_ids: Sequence[int] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as a JSON object (``--format json``)."""
+        return {
+            "imported": not self.dry_run,
+            "dry_run": self.dry_run,
+            "file": str(self.path),
+            "encoding": self.encoding or "utf-8",
+            "rows": self.rows,
+            "created": self.bookings,
+            "updated": 0,
+            "skipped": 0,
+            "ids": list(self.ids),
+            "new_customers": self.new_customers,
+            "new_customer_ids": list(self.new_customer_ids),
+            "customers": self.customers,
+            "warnings": [],
+            "problems": [],
+        }
 
 
 def import_bookings(
@@ -120,7 +280,8 @@ def import_bookings(
     *,
     match: str = "external-id",
     create_missing: bool = False,
-    encoding: str = "utf-8-sig",
+    encoding: str | None = None,
+    date_format: str | None = None,
     dry_run: bool = False,
 ) -> ImportReport:
     """Import the bookings of a CSV file: all of them, or (on any problem) none.
@@ -131,32 +292,38 @@ def import_bookings(
     (clientcard's id).  With ``create_missing`` a customer a row names but the
     workspace lacks is created, in the same write as the bookings: its name is
     the cell's text, which also becomes its external_id or e-mail address.
-    ``encoding`` is the file's encoding; the default reads UTF-8 with or without
-    a byte-order mark.  With ``dry_run`` every row is checked, nothing written.
+    ``encoding`` is the file's encoding; by default UTF-8 (with or without a
+    byte-order mark) is read, and another encoding detected (see
+    :func:`read_text`).  ``date_format`` reads dates written another way than
+    ISO 8601 (see :class:`DateFormat`); without it a date with the day or month
+    first (03/04/2025) is a bad row.  With ``dry_run`` every row is checked,
+    nothing written.
 
     Raises :class:`ImportFileError` for a file that cannot be read or whose
     header is wrong, and :class:`ImportRowsError` listing every invalid row.
     """
     path = Path(path)
+    match = match.replace("_", "-")  # "external_id", as the customers import spells it
     if match not in MATCHES:
         raise ValidationError("match", match, f"one of: {', '.join(MATCHES)}")
+    dates = DateFormat(date_format) if date_format else None
     if create_missing and match == "id":
         raise ImportFileError(
             "--create-missing needs customers named by external-id or email "
             "(a new customer cannot be given a clientcard id); use --match external-id "
             "or --match email, or add the customers first"
         )
-    text = _read(path, encoding)
+    text, encoding = read_text(path, encoding, region=workspace.field_context.region)
     # A real import holds the workspace lock from the first check to the last
     # booking written: no other process can invalidate what was checked.
     outer = nullcontext() if dry_run else workspace.batch()
     inner = workspace.store.read() if dry_run else workspace.store.write()
     with gc_paused(), outer, inner as session:
-        plan = _Plan(workspace, session, path, match, create_missing)
+        plan = _Plan(workspace, session, path, match, create_missing, dates)
         plan.check(text)
         del text
         if plan.problems:
-            raise ImportRowsError(plan.problems, plan.rows)
+            raise ImportRowsError(plan.problems, plan.rows, hint=plan.hint())
         report = ImportReport(
             path=path,
             rows=plan.rows,
@@ -164,10 +331,24 @@ def import_bookings(
             new_customers=len(plan.new),
             customers=len({b["customer_id"] for b in plan.bookings}),
             dry_run=dry_run,
+            encoding=encoding,
         )
         if not dry_run:
             plan.write()
+            report = evolve(
+                report,
+                ids=_ids(plan.bookings),
+                new_customer_ids=tuple(n.id for n in plan.new.values()),
+            )
     return report
+
+
+def _ids(docs: Sequence[dict[str, Any]]) -> Sequence[int]:
+    """The ids of documents added together: a range, as ``new_ids`` hands them out (a
+    million bookings' ids as a list would cost 30 MB for a report)."""
+    if docs and docs[-1]["id"] - docs[0]["id"] == len(docs) - 1:
+        return range(docs[0]["id"], docs[-1]["id"] + 1)
+    return [doc["id"] for doc in docs]
 
 
 #: optional columns holding one value each, checked by the bookings' field types
@@ -222,8 +403,10 @@ class _Plan:
         path: Path,
         match: str,
         create_missing: bool,
+        dates: DateFormat | None = None,
     ) -> None:
         self.workspace = workspace
+        self.dates = dates
         self.session = session
         self.path = path
         self.match = match
@@ -260,9 +443,16 @@ class _Plan:
                 positions[name] = position
         if unknown:
             s = "s" if len(unknown) > 1 else ""
+            emails = [u for u in unknown if _EMAIL_HEADER.fullmatch(u.casefold())]
+            hint = (
+                f"; if {emails[0]!r} holds the customers' e-mail addresses, name it 'customer' "
+                "and import with --match email"
+                if emails and "customer" not in positions
+                else ""
+            )
             raise ImportFileError(
                 f"{self.path}: unknown column{s} {', '.join(map(repr, unknown))} in the header; "
-                f"known columns: {', '.join(COLUMNS)}"
+                f"known columns: {', '.join(COLUMNS)}{hint}"
             )
         missing = [c for c in REQUIRED_COLUMNS if c not in positions]
         if missing:
@@ -455,6 +645,58 @@ class _Plan:
 
         return find
 
+    def hint(self) -> str | None:
+        """The ``--match`` that fits the customers no row found (None: none fits better).
+
+        Tried only when the import already failed, on the first
+        :data:`HINT_SAMPLE` texts: each other way of matching looks them up once."""
+        found_texts = (
+            p.value.strip()
+            for p in self.problems
+            if p.column == "customer" and p.value and p.value.strip()
+        )
+        texts = list(islice(dict.fromkeys(found_texts), HINT_SAMPLE))
+        if not texts:
+            return None
+        counts = [
+            (sum(map(self._finds(match), texts)), match) for match in MATCHES if match != self.match
+        ]
+        found, match = max(counts, key=lambda pair: pair[0])
+        if found:
+            total = len(texts)
+            which = f"the {total:,}" if found == total else f"{found:,} of the {total:,}"
+            verb = "is" if found == 1 else "are"
+            return (
+                f"{which} customer{'' if total == 1 else 's'} not found by "
+                f"{_MATCHED_BY[self.match]} {verb} found by "
+                f"{_MATCHED_BY[match]}: import with --match {match}"
+            )
+        if self.match != "email" and all("@" in text for text in texts):
+            return (
+                "the customer column holds e-mail addresses: import with --match email "
+                "(and --create-missing to add the customers)"
+            )
+        return None
+
+    def _finds(self, match: str) -> Callable[[str], bool]:
+        """Whether a customer cell's text names a customer when matched by ``match``."""
+        table = self.session.table(CUSTOMERS)
+        if match == "id":
+            return lambda text: (
+                text.isascii() and text.isdigit() and table.get(int(text)) is not None
+            )
+        key = "external_id" if match == "external-id" else "email"
+        schema = self.schema
+
+        def finds(text: str) -> bool:
+            try:
+                value = schema.coerce(key, text)
+            except ValidationError:
+                return False
+            return bool(table.find(key, value))
+
+        return finds
+
     # -- what a cell's text means (memoised per distinct text) ---------------------------
 
     def _when(self, raw: str) -> Any:
@@ -462,8 +704,20 @@ class _Plan:
         given."""
         if not raw.strip():
             return _Bad(f"missing; every booking needs a date: {_DATE_EXPECTED}")
+        value: Any = raw
+        if self.dates is not None:
+            try:
+                written = self.dates.read(raw)
+            except ValueError:
+                return _Bad(f"expected {self.dates.expected}")
+            if written is not None:
+                value = written
+        else:
+            unordered = unordered_date(raw)
+            if unordered is not None:
+                return _Bad(unordered)
         try:
-            got = self.values.coerce(BOOKING, {"date": raw})
+            got = self.values.coerce(BOOKING, {"date": value})
         except ValidationError as exc:
             # a date-only failure says "a date as YYYY-MM-DD": right for text shaped
             # like one (2025-02-30), too narrow for other text, as times are welcome
@@ -578,18 +832,119 @@ class _Plan:
             self.workspace._add_activity(self.session, BOOKING, self.bookings)
 
 
-def _read(path: Path, encoding: str) -> str:
-    """The whole file as text; a byte that does not decode is reported with its line."""
+#: byte-order marks that settle a file's encoding (UTF-32's first, as FF FE starts both)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+#: what Excel saves as "CSV" on Windows: the system's ANSI code page, which follows
+#: the region; cp1252 everywhere else (Western Europe, the Americas, Africa, Oceania)
+ANSI_CODE_PAGES = {
+    **dict.fromkeys(("AL", "BA", "CZ", "HR", "HU", "ME", "PL", "RO", "SI", "SK"), "cp1250"),
+    **dict.fromkeys(("BG", "BY", "KG", "KZ", "MK", "MN", "RS", "RU", "TJ", "UA", "UZ"), "cp1251"),
+    **dict.fromkeys(("CY", "GR"), "cp1253"),
+    **dict.fromkeys(("AZ", "TR"), "cp1254"),
+    "IL": "cp1255",
+    **dict.fromkeys(
+        (
+            *("AE", "AF", "BH", "DZ", "EG", "IQ", "IR", "JO", "KW", "LB", "LY", "MA", "OM"),
+            *("PK", "QA", "SA", "SY", "TN", "YE"),
+        ),
+        "cp1256",
+    ),
+    **dict.fromkeys(("EE", "LT", "LV"), "cp1257"),
+    "VN": "cp1258",
+    "TH": "cp874",
+    "JP": "cp932",
+    **dict.fromkeys(("CN", "SG"), "cp936"),
+    "KR": "cp949",
+    **dict.fromkeys(("HK", "MO", "TW"), "cp950"),
+}
+#: the encodings a guess chooses among: every ANSI code page (a file that is not
+#: Unicode comes from a Windows program, Excel most often)
+_GUESSES = tuple(sorted(set(ANSI_CODE_PAGES.values()) | {"cp1252"}))
+
+
+def code_page(region: str | None) -> str:
+    """The ANSI code page of Windows in ``region`` (ISO 3166 code): what Excel writes
+    a "CSV" file in there."""
+    return ANSI_CODE_PAGES.get((region or "").upper(), "cp1252")
+
+
+def read_text(
+    path: Path, encoding: str | None = None, *, region: str | None = None
+) -> tuple[str, str | None]:
+    """The whole file as text, and the encoding it was read in when that is not UTF-8.
+
+    ``encoding`` None: UTF-8 (with or without a byte-order mark) first, which
+    is most files and costs one decode; a UTF-16 or UTF-32 byte-order mark
+    (Excel's "Unicode Text") settles the encoding; any other file's encoding
+    is detected with charset-normalizer, preferring the code page Excel
+    writes in ``region`` (:func:`code_page`) when that reads the file well.
+    A byte that does not decode in the given encoding is reported with its line.
+    """
+    if encoding is not None:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            raise ImportFileError(
+                f"unknown encoding {encoding!r}; e.g. utf-8, utf-16, cp1252 or latin-1"
+            ) from None
+    data = _read_bytes(path)
+    if encoding is not None:
+        text = _decode(path, data, encoding)
+        return text, None if name.startswith("utf-8") else name
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return _decode(path, data, name), name
     try:
-        codecs.lookup(encoding)
-    except LookupError:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        # text that was valid UTF-8 up to the bad byte is UTF-8 with a damaged
+        # byte, not another encoding: a guess would garble every accent in it
+        if data.startswith(codecs.BOM_UTF8) or not data[: exc.start].isascii():
+            _decode(path, data, "utf-8-sig")  # raises, naming the line
+        found = _detect(data, code_page(region))
+    if found is None:
         raise ImportFileError(
-            f"unknown encoding {encoding!r}; e.g. utf-8, utf-16, cp1252 or latin-1"
-        ) from None
+            f"{path}: not UTF-8 text, and its encoding could not be recognised; "
+            "give it with --encoding, e.g. --encoding cp1252"
+        )
+    return _decode(path, data, found), found
+
+
+def _detect(data: bytes, preferred: str) -> str | None:
+    """The encoding of ``data``: ``preferred`` when charset-normalizer finds the text
+    it gives plausible, else its best guess among the ANSI code pages (cp1252 among
+    equals)."""
+    # imported here: only a file that is not UTF-8 needs it
+    from charset_normalizer import from_bytes
+
+    # a few accented names are read equally well by many code pages, and charset-
+    # normalizer then picks one by name (cp1258 for Italian): what the region's
+    # Excel writes is the likelier, when it reads the file as plausible text
+    if from_bytes(data, cp_isolation=[preferred]).best() is not None:
+        return preferred
+    matches = list(from_bytes(data, cp_isolation=list(_GUESSES)))
+    if not matches:
+        return None
+    best = matches[0]
+    ties = [m for m in matches if m.chaos == best.chaos]
+    if any("cp1252" in m.could_be_from_charset for m in ties):
+        return "cp1252"
+    return str(codecs.lookup(best.encoding).name)
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _decode(path: Path, data: bytes, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
