@@ -11,9 +11,14 @@ export imports back to the same records.
 All or nothing by default: every problem of every row is reported (row as a
 spreadsheet numbers it, column, value, reason) and nothing is written.  With
 ``skip_invalid`` the good rows are imported and the others written, with
-their reasons, to ``<file>.rejected.csv`` beside the input.  With
-``update_existing`` a row whose external_id, else e-mail address, belongs to
-a customer updates that customer instead of being refused as a duplicate.
+their reasons, to ``<file>.rejected.csv`` beside the input.
+
+With ``update_existing`` a row that finds a customer updates it (``match``
+says how rows find customers; by default the ``Id`` column an export writes,
+then external_id, then e-mail address).  A row that finds a customer by an
+e-mail address or phone number alone, but names someone else (a spouse, a
+parent sharing one address), is not that customer: it is added as a new one
+and listed in the report's ``shared``, never written over the other person.
 """
 
 from __future__ import annotations
@@ -25,21 +30,29 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from clientcard.core import customers as records
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS
-from clientcard.core.duplicates import LookAlike, LookAlikeFinder
+from clientcard.core.duplicates import (
+    GATE_HIGH,
+    LookAlike,
+    LookAlikeFinder,
+    compare_names,
+    name_tokens,
+)
 from clientcard.core.errors import ValidationError
 from clientcard.core.export import restore
 from clientcard.core.fields import FieldSchema
 from clientcard.core.importing import (
+    DateFormat,
     ImportFileError,
     ImportRowsError,
     RowProblem,
     _delimiter,
-    _read,
+    read_text,
+    unordered_date,
 )
 from clientcard.core.memory import gc_paused
 
@@ -47,9 +60,58 @@ if TYPE_CHECKING:
     from clientcard.core.workspace import Workspace
 
 FORMATS = ("csv", "xlsx")
+#: suffixes of delimited text files, read as CSV
+TEXT_SUFFIXES = {".tsv": "csv", ".txt": "csv", ".tab": "csv"}
 #: columns an export writes that an import reads past (ids are the workspace's own)
 IGNORED = ("id", "status", "tier")
 TAGS = "tags"
+ID = "id"
+#: how rows find the customers they update (``match``; None: id, then external_id, then
+#: e-mail address)
+MATCHES = ("external_id", "email", "phone", "id", "email+name")
+#: what each way of matching compares, for messages
+_MATCHED_BY = {
+    "external_id": "external_id",
+    "email": "e-mail address",
+    "phone": "phone number",
+    "id": "id",
+    "email+name": "e-mail address and name",
+}
+#: field types whose cells ``date_format`` reads
+DATE_TYPES = ("date", "datetime")
+
+
+@frozen
+class SharedContact:
+    """A row whose e-mail address or phone number a customer of another name has: a
+    different person (family members share them), so added as a new customer."""
+
+    row: int
+    #: the row's name, and the field and value it shares
+    name: str
+    field: str
+    value: str
+    #: the customers (id, name) who have that value
+    customers: tuple[tuple[int, str], ...]
+
+    def describe(self) -> str:
+        """``row 4 (Marco Rossi) has the e-mail address ... of customer 3 (Ana Rossi) ...``"""
+        what = _MATCHED_BY[self.field]
+        who = ", ".join(f"customer {id} ({name})" for id, name in self.customers)
+        return (
+            f"row {self.row} ({self.name}) has the {what} {self.value} of {who}, another "
+            "name: added as a new customer, not written over"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The row as a JSON object (``--format json``)."""
+        return {
+            "row": self.row,
+            "name": self.name,
+            "field": self.field,
+            "value": self.value,
+            "customers": [{"id": id, "name": name} for id, name in self.customers],
+        }
 
 
 @frozen
@@ -66,6 +128,51 @@ class CustomerImportReport:
     dry_run: bool = False
     #: rows that look like a stored customer or an earlier row (imported all the same)
     look_alikes: tuple[tuple[int, tuple[LookAlike, ...]], ...] = ()
+    #: rows sharing an e-mail address or phone with a customer of another name (new)
+    shared: tuple[SharedContact, ...] = ()
+    #: the file's encoding when it is not UTF-8 (detected, unless given)
+    encoding: str | None = None
+    #: ids of the customers created (none on a dry run) and updated
+    created_ids: Sequence[int] = ()
+    updated_ids: tuple[int, ...] = ()
+    #: the problems of the rows left out (``skip_invalid``)
+    problems: tuple[RowProblem, ...] = ()
+
+    def warnings(self) -> list[str]:
+        """One line for each warning about a row imported, in row order: a customer
+        sharing its e-mail or phone, look-alikes."""
+        lines = [(s.row, s.describe()) for s in self.shared]
+        for number, found in self.look_alikes:
+            lines.append((number, f"row {number} looks like {'; '.join(map(_described, found))}"))
+        return [line for _, line in sorted(lines, key=lambda pair: pair[0])]
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as a JSON object (``--format json``)."""
+        return {
+            "imported": not self.dry_run,
+            "dry_run": self.dry_run,
+            "file": str(self.path),
+            "encoding": self.encoding or "utf-8",
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.rejected,
+            "ids": {"created": list(self.created_ids), "updated": list(self.updated_ids)},
+            "rejected_file": None if self.rejected_path is None else str(self.rejected_path),
+            "warnings": self.warnings(),
+            "shared": [s.to_json() for s in self.shared],
+            "look_alikes": [
+                {
+                    "row": number,
+                    "like": [
+                        {"id": f.id, "row": f.row, "name": f.name, "reasons": list(f.reasons)}
+                        for f in found
+                    ],
+                }
+                for number, found in self.look_alikes
+            ],
+            "problems": [p.to_json() for p in self.problems],
+        }
 
 
 def import_customers(
@@ -77,12 +184,33 @@ def import_customers(
     ignore_unknown: bool = False,
     skip_invalid: bool = False,
     update_existing: bool = False,
+    match: str | None = None,
     reject_duplicates: bool = False,
-    encoding: str = "utf-8-sig",
+    encoding: str | None = None,
+    date_format: str | None = None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> CustomerImportReport:
     """Import the customers of a CSV or XLSX file (``format`` defaults to its suffix).
+
+    ``match`` says how a row finds the customer it updates (with
+    ``update_existing``; without it, a row that finds one is a bad row):
+    ``"external_id"``, ``"email"``, ``"phone"``, ``"id"`` (the ``Id`` column of
+    an export: an unknown id is a bad row, an empty cell a new customer) or
+    ``"email+name"`` (the same e-mail address and the same name).  None (the
+    default) tries the ``Id`` column, then external_id, then e-mail address,
+    and without ``update_existing`` matches nothing (only an external_id
+    already taken is a bad row).  By e-mail address or phone, a customer whose
+    name is not the row's (not even with a typo) is someone else: the row is
+    added as a new customer and listed in the report's ``shared``.  By the
+    ``Id`` column without ``match="id"``, a customer of another name is a bad
+    row (the ids may be another workspace's).
+
+    ``encoding`` None reads UTF-8 and detects any other encoding
+    (:func:`~clientcard.core.importing.read_text`).  ``date_format`` reads
+    date and date-time fields written another way than ISO 8601 (``"dmy"``,
+    ``"mdy"``, ``"ymd"`` or a pattern such as ``"%d/%m/%Y"``); without it a
+    date with the day or month first (03/04/2025) is a bad row.
 
     Raises :class:`~clientcard.core.importing.ImportFileError` for a file
     that cannot be read or a header that names unknown fields, and
@@ -94,18 +222,44 @@ def import_customers(
     ``reject_duplicates`` it is a bad row instead.
     """
     path = Path(path)
-    format = (format or path.suffix.lstrip(".") or "csv").lower()
+    # Excel saves "Unicode Text" as .txt: tab-separated, which the CSV reader takes
+    format = (format or TEXT_SUFFIXES.get(path.suffix.lower(), path.suffix[1:]) or "csv").lower()
     if format not in FORMATS:
         raise ValidationError("format", format, f"one of: {', '.join(FORMATS)}")
-    header, rows = _xlsx_rows(path) if format == "xlsx" else _csv_rows(path, encoding)
+    if match is not None:
+        match = match.replace("-", "_")  # "external-id", as the bookings import spells it
+        if match not in MATCHES:
+            raise ValidationError("match", match, f"one of: {', '.join(MATCHES)}")
+    dates = DateFormat(date_format) if date_format else None
+    if format == "xlsx":
+        header, rows = _xlsx_rows(path)
+        encoding = None
+    else:
+        header, rows, encoding = _csv_rows(path, encoding, workspace.field_context.region)
     # gc paused: 100,000 rows are that many long-lived documents, and the look-alike
     # check's blocks as many more; scanning them all for cycles, again and again,
     # took a third of the import
     with gc_paused(), workspace.batch(), workspace.store.write() as session:
         schema = workspace.schema()
         targets = _targets(path, header, schema, mapping or {}, ignore_unknown)
+        id_at = _id_column(header, targets)
+        if match == "id" and id_at is None:
+            raise ImportFileError(
+                f"{path}: --match id needs a column 'id' (or 'Id') of clientcard customer "
+                "ids, such as 'clientcard export' writes"
+            )
         finder = workspace._look_alike_finder(session, schema)
-        plan = _Plan(schema, session, targets, update_existing, finder, reject_duplicates)
+        plan = _Plan(
+            schema,
+            session,
+            targets,
+            update_existing,
+            finder,
+            reject_duplicates,
+            match=match,
+            id_at=id_at,
+            dates=dates,
+        )
         for number, cells in rows:
             plan.check(number, cells)
             if progress is not None:
@@ -124,6 +278,10 @@ def import_customers(
             rejected_path=rejected_path,
             dry_run=dry_run,
             look_alikes=tuple(plan.look_alikes),
+            shared=tuple(plan.shared),
+            encoding=encoding,
+            updated_ids=tuple(plan.changes),
+            problems=tuple(plan.problems),
         )
         if not dry_run:
             now, today = utc_now(), workspace._today()
@@ -136,14 +294,29 @@ def import_customers(
             workspace._insert_customers(session, schema, docs)
             for id, (values, tags) in plan.changes.items():
                 workspace.update_customer(id, values, tags=tags)
+            report = evolve(report, created_ids=_ids(docs))
     return report
+
+
+def _described(found: LookAlike) -> str:
+    return found.describe()
+
+
+def _ids(docs: Sequence[dict[str, Any]]) -> Sequence[int]:
+    """The ids of customers added together: a range, as ``new_ids`` hands them out."""
+    if docs and docs[-1]["id"] - docs[0]["id"] == len(docs) - 1:
+        return range(docs[0]["id"], docs[-1]["id"] + 1)
+    return [doc["id"] for doc in docs]
 
 
 # -- reading --------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    text = _read(path, encoding)
+def _csv_rows(
+    path: Path, encoding: str | None, region: str | None
+) -> tuple[list[str], Iterator[tuple[int, list[str]]], str | None]:
+    """The header, the rows, and the encoding read when not UTF-8."""
+    text, encoding = read_text(path, encoding, region=region)
     lines = io.StringIO(text, newline="")
     first = lines.readline()
     delimiter = _delimiter(first)
@@ -162,7 +335,7 @@ def _csv_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int,
                 f"{path}: line {reader.line_num + 1} cannot be read as CSV: {exc}"
             ) from None
 
-    return header, rows()
+    return header, rows(), encoding
 
 
 def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -275,10 +448,35 @@ class _Plan:
         update_existing: bool,
         finder: LookAlikeFinder | None = None,
         reject_duplicates: bool = False,
+        *,
+        match: str | None = None,
+        id_at: int | None = None,
+        dates: DateFormat | None = None,
     ) -> None:
         self.schema = schema
         self.targets = targets
         self.update_existing = update_existing
+        self.match = match
+        #: the position of the Id column, if any
+        self.id_at = id_at
+        self.dates = dates
+        #: whether rows look for the customer they are: to update it, or (``match``
+        #: without ``update_existing``) to refuse the row
+        self.finds = update_existing or match is not None
+        #: each column's position, field and whether it holds dates, but those read past
+        self.cells = [
+            (at, key, key != TAGS and schema.get(key).type in DATE_TYPES)
+            for at, key in enumerate(targets)
+            if key is not None
+        ]
+        self.shared: list[SharedContact] = []
+        #: the customer a row found and how (field, value), while the row is checked
+        self._found_by: tuple[str, Any] | None = None
+        self._sharing: SharedContact | None = None
+        #: customers updated so far, by the row that updates each
+        self._updated_by: dict[int, int] = {}
+        #: folded e-mail address or phone number -> the customers who have it
+        self._contacts: dict[str, dict[str, list[int]]] = {}
         self.finder = finder
         self.reject_duplicates = reject_duplicates
         self.look_alikes: list[tuple[int, tuple[LookAlike, ...]]] = []
@@ -289,7 +487,6 @@ class _Plan:
         self.new: list[tuple[dict[str, Any], list[str] | None]] = []
         self.changes: dict[int, tuple[dict[str, Any], list[str] | None]] = {}
         self.rejected: list[tuple[int, list[str], list[RowProblem]]] = []
-        self._emails: dict[str, int] | None = None
         #: external ids and e-mail addresses the file itself uses, by row
         self._in_file: dict[tuple[str, str], int] = {}
         self._header_of = {key: at for at, key in enumerate(targets) if key is not None}
@@ -299,8 +496,8 @@ class _Plan:
         problems: list[RowProblem] = []
         values: dict[str, Any] = {}
         tags: list[str] | None = None
-        for at, key in enumerate(self.targets):
-            if key is None or at >= len(cells):
+        for at, key, dated in self.cells:
+            if at >= len(cells):
                 continue
             text = restore(cells[at])
             if key == TAGS:
@@ -309,10 +506,17 @@ class _Plan:
             if not text.strip():
                 continue
             try:
-                values[key] = self.schema.coerce(key, text)
+                values[key] = self._date(key, text) if dated else self.schema.coerce(key, text)
             except ValidationError as exc:
                 problems.append(RowProblem(number, key, cells[at], f"expected {exc.expected}"))
-        existing = self._existing(values) if self.update_existing else None
+            except _Unordered as exc:
+                problems.append(RowProblem(number, key, cells[at], str(exc)))
+        existing = None
+        if self.finds:
+            self._found_by = self._sharing = None
+            existing = self._existing(number, values, cells, problems)
+            if existing is not None:
+                problems += self._updating(number, existing)
         if existing is None:
             for field in self.schema.defs.values():
                 if field.required and values.get(field.key) is None:
@@ -328,8 +532,53 @@ class _Plan:
             return
         if existing is None:
             self.new.append((values, tags))
+            if self._sharing is not None:
+                self.shared.append(self._sharing)
         else:
             self.changes[existing] = (values, tags)
+
+    def _date(self, key: str, text: str) -> Any:
+        """A date or date-time cell: in the file's ``--date-format``, else ISO 8601 (a
+        date with the day or month first is never read one way silently)."""
+        if self.dates is None:
+            unordered = unordered_date(text)
+            if unordered is not None:
+                raise _Unordered(unordered)
+            return self.schema.coerce(key, text)
+        try:
+            written = self.dates.read(text)
+        except ValueError:
+            raise ValidationError(key, text, self.dates.expected) from None
+        return self.schema.coerce(key, text if written is None else written)
+
+    def _updating(self, number: int, existing: int) -> list[RowProblem]:
+        """Problems of a row that found customer ``existing``: refused without
+        ``update_existing``; one row per customer."""
+        if not self.update_existing:
+            field, value = self._found_by or ("id", existing)
+            name = self.table.get(existing)["name"]
+            what = _MATCHED_BY.get(self.match or field, field)
+            return [
+                RowProblem(
+                    number,
+                    field,
+                    str(value),
+                    f"customer {existing} ({name}) has this {what}; import with "
+                    "--update-existing to update it",
+                )
+            ]
+        earlier = self._updated_by.setdefault(existing, number)
+        if earlier != number:
+            return [
+                RowProblem(
+                    number,
+                    None,
+                    None,
+                    f"updates customer {existing}, as row {earlier} does; keep one row for "
+                    "each customer",
+                )
+            ]
+        return []
 
     def _look_alike(self, number: int, values: dict[str, Any]) -> list[RowProblem]:
         """Note (or, rejecting duplicates, refuse) a new row that looks like a customer
@@ -340,27 +589,158 @@ class _Plan:
         if found and self.reject_duplicates:
             described = "; ".join(f.describe() for f in found)
             return [RowProblem(number, None, None, f"looks like {described} (--reject-duplicates)")]
+        if found and self._sharing is not None:
+            # the row's warning already names the customers it shares an address with
+            named = {id for id, _ in self._sharing.customers}
+            found = tuple(f for f in found if f.id not in named)
         if found:
             self.look_alikes.append((number, found))
         self.finder.add(number, values)
         return []
 
-    def _existing(self, values: Mapping[str, Any]) -> int | None:
-        """The customer a row updates: by external_id, else by e-mail address."""
-        external_id = values.get("external_id")
-        if external_id is not None:
-            found = self.table.find("external_id", external_id)
-            if found:
-                return int(found[0])
-        email = values.get("email")
-        if email is not None:
-            if self._emails is None:
-                self._emails = {}
-                for doc in self.table:
-                    if doc.get("email"):
-                        self._emails.setdefault(doc["email"].casefold(), doc["id"])
-            return self._emails.get(str(email).casefold())
+    def _existing(
+        self, number: int, values: Mapping[str, Any], cells: list[str], problems: list[RowProblem]
+    ) -> int | None:
+        """The customer the row is, found as ``match`` says (None: a new customer).
+
+        A problem (an unknown id, a customer of another name under the Id column,
+        two customers the row could be) goes to ``problems``."""
+        match = self.match
+        if self.id_at is not None and match in (None, "id"):
+            before = len(problems)
+            found = self._by_id(number, values, cells, problems, trusted=match == "id")
+            if found is not None or match == "id" or len(problems) > before:
+                return found
+        if match in (None, "external_id"):
+            external_id = values.get("external_id")
+            if external_id is not None:
+                held = self.table.find("external_id", external_id)
+                if held:
+                    self._found_by = ("external_id", external_id)
+                    return int(held[0])
+            if match == "external_id":
+                return None
+        key = "phone" if match == "phone" else "email"
+        return self._by_contact(number, key, values, problems, strict=match == "email+name")
+
+    def _by_id(
+        self,
+        number: int,
+        values: Mapping[str, Any],
+        cells: list[str],
+        problems: list[RowProblem],
+        *,
+        trusted: bool,
+    ) -> int | None:
+        """The customer the Id column names.  ``trusted`` (``--match id``): an id that no
+        customer has is a problem; else the column may come from another system or
+        workspace, so an unknown id is left for the next way of matching, and a
+        customer of another name is a problem."""
+        assert self.id_at is not None
+        text = cells[self.id_at].strip() if self.id_at < len(cells) else ""
+        if not text:
+            return None
+        if not (text.isascii() and text.isdigit()):
+            if trusted:
+                problems.append(
+                    RowProblem(
+                        number,
+                        ID,
+                        text,
+                        "expected a clientcard customer id (a whole number), or nothing for "
+                        "a new customer",
+                    )
+                )
+            return None
+        doc = self.table.get(int(text))
+        if doc is None:
+            if trusted:
+                problems.append(
+                    RowProblem(
+                        number,
+                        ID,
+                        text,
+                        "no customer has this id; leave the cell empty to add the row as a "
+                        "new customer",
+                    )
+                )
+            return None
+        self._found_by = (ID, text)
+        name = values.get("name")
+        if trusted or name is None or _same_person(name, doc["name"], strict=False):
+            return int(doc["id"])
+        problems.append(
+            RowProblem(
+                number,
+                ID,
+                text,
+                f"customer {doc['id']} is {doc['name']}, this row names {name}: if the ids are "
+                "another workspace's, import with --match external_id or --match email; to "
+                f"rename customer {doc['id']}, with --match id",
+            )
+        )
         return None
+
+    def _by_contact(
+        self,
+        number: int,
+        key: str,
+        values: Mapping[str, Any],
+        problems: list[RowProblem],
+        *,
+        strict: bool,
+    ) -> int | None:
+        """The customer with the row's e-mail address or phone number, and its name.
+
+        A name other than the row's (beyond a typo; ``strict``: beyond case,
+        accents, spacing and order) is another person sharing the address or
+        number: the row is a new customer, noted in ``_sharing``."""
+        value = values.get(key)
+        if value is None:
+            return None
+        ids = self._holders(key).get(_folded(key, value))
+        if not ids:
+            return None
+        docs = [doc for doc in map(self.table.get, ids) if doc is not None]
+        name = values.get("name")
+        if name is None:
+            same = [] if strict else docs
+        else:
+            same = [d for d in docs if _same_person(name, d["name"], strict=strict)]
+        if len(same) == 1:
+            self._found_by = (key, value)
+            return int(same[0]["id"])
+        what = _MATCHED_BY[key] + ("" if name is None else " and name")
+        if same:
+            who = ", ".join(f"{d['id']} ({d['name']})" for d in same[:5])
+            problems.append(
+                RowProblem(
+                    number,
+                    key,
+                    str(value),
+                    f"customers {who} have this {what}; say which with an Id column and "
+                    "--match id, or by external_id",
+                )
+            )
+        elif name is not None:
+            shared = tuple((int(d["id"]), str(d["name"])) for d in docs)
+            self._sharing = SharedContact(number, name, key, str(value), shared)
+        return None
+
+    def _holders(self, key: str) -> dict[str, list[int]]:
+        """Folded e-mail address (or phone number) -> the customers who have it, their
+        other addresses (kept by a merge) included; built once, on first use."""
+        index = self._contacts.get(key)
+        if index is None:
+            index = self._contacts[key] = {}
+            others = "other_emails" if key == "email" else "other_phones"
+            for doc in self.table:
+                for value in (doc.get(key), *(doc.get(others) or ())):
+                    if value:
+                        ids = index.setdefault(_folded(key, value), [])
+                        if doc["id"] not in ids:
+                            ids.append(doc["id"])
+        return index
 
     def _unique(
         self, number: int, values: Mapping[str, Any], existing: int | None
@@ -376,8 +756,9 @@ class _Plan:
                     number, "external_id", external_id, f"row {earlier} has the same external_id"
                 )
             )
-        elif existing is None:
-            holder = self.table.find("external_id", external_id)
+        else:
+            # another customer than the one the row updates (found by id or e-mail)
+            holder = [id for id in self.table.find("external_id", external_id) if id != existing]
             if holder:
                 hint = "" if self.update_existing else "; import with --update-existing to update"
                 found.append(
@@ -389,6 +770,32 @@ class _Plan:
                     )
                 )
         return found
+
+
+class _Unordered(Exception):
+    """A date cell with the day or month first, and no ``--date-format``: why."""
+
+
+def _same_person(a: str, b: str, *, strict: bool) -> bool:
+    """Whether names ``a`` and ``b`` can be one person's: the same name, or a typo of it
+    (:func:`~clientcard.core.duplicates.compare_names`); ``strict``: the same name,
+    apart from case, accents, spacing and word order.  "Marco Rossi" and "Maria
+    Rossi" are two people, even though their names are partly similar."""
+    similarity, _ = compare_names(a, b, name_tokens(a), name_tokens(b))
+    return similarity >= (1.0 if strict else GATE_HIGH)
+
+
+def _folded(key: str, value: Any) -> str:
+    """An e-mail address or phone number as matched: addresses in any case."""
+    return str(value).casefold() if key == "email" else str(value)
+
+
+def _id_column(header: Sequence[str], targets: Sequence[str | None]) -> int | None:
+    """The position of the column of clientcard ids (``Id``, as exports write it)."""
+    for at, (cell, key) in enumerate(zip(header, targets, strict=False)):
+        if key is None and restore(cell.lstrip("\ufeff").strip()).casefold() == ID:
+            return at
+    return None
 
 
 def _write_rejected(path: Path, header: Sequence[str], plan: _Plan) -> Path:
