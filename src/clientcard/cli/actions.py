@@ -8,6 +8,7 @@ import click
 
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import as_of_option, format_option, print_json, print_table
+from clientcard.core import dates
 from clientcard.core.workspace import Workspace
 
 
@@ -41,10 +42,18 @@ def command(
     if not found:
         click.echo("nothing needs attention")
         return
+    calendar = workspace.calendar()
     print_table(
         ("kind", "customer", "name", "date", "summary"),
         [
-            (a.kind, a.customer_id, names.get(a.customer_id, ""), a.date or "", a.summary)
+            (
+                a.kind,
+                a.customer_id,
+                names.get(a.customer_id, ""),
+                dates.show_date(a.date, calendar),
+                # plugins write ISO dates in their summaries; shown in the calendar too
+                dates.show_dates_in(a.summary, calendar),
+            )
             for a in found
         ],
     )

@@ -13,7 +13,8 @@ import click
 
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.customers import parse_assignments, set_option
-from clientcard.cli.output import format_option, print_json, print_table
+from clientcard.cli.output import DATE_HELP, format_option, print_json, print_table
+from clientcard.core import dates
 from clientcard.core.actions import money_text
 from clientcard.core.activity import KINDS, ActivityKind
 from clientcard.core.errors import ClientcardError, NotFoundError
@@ -65,7 +66,7 @@ def make_group(kind: ActivityKind) -> click.Group:
         hint = f"one of: {', '.join(field.choices)}" if field.choices else field.type
         required = field.key in kind.required
         if kind.name == "booking" and field.key == "date":
-            hint = "YYYY-MM-DD, or a date-time such as 2025-03-01T10:30"
+            hint = f"{DATE_HELP}; or with a time, such as 2025-03-01T10:30"
             required = True
         if kind.status_field == field.key:
             hint += f" [default: {kind.default_status}]"
@@ -109,9 +110,20 @@ def make_group(kind: ActivityKind) -> click.Group:
             print_json(records)
             return
         keys = [f.key for f in kind.fields if f.key not in ("body", "start")]
+        types = {f.key: f.type for f in kind.fields}
+        calendar, zone = workspace.calendar(), workspace.field_context.timezone
+
+        def cell(key: str, value: Any) -> str:
+            # dates as the card shows them: the workspace's calendar and time zone
+            if types[key] == "date":
+                return dates.show_date(value, calendar)
+            if types[key] == "datetime":
+                return dates.show_moment(value, calendar, zone)
+            return money_text(value)
+
         print_table(
             ("id", "customer", *keys),
-            [(r["id"], r["customer_id"], *(money_text(r.get(k)) for k in keys)) for r in records],
+            [(r["id"], r["customer_id"], *(cell(k, r.get(k)) for k in keys)) for r in records],
         )
 
     list_.__doc__ = f"List recorded {name}."

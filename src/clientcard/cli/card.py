@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from clientcard.cli.context import pass_workspace
-from clientcard.cli.output import format_option, print_json, print_table
+from clientcard.cli.output import Whole, format_option, print_json, print_table
+from clientcard.core import dates
 from clientcard.core.actions import money_text
 from clientcard.core.workspace import Workspace
 
@@ -137,7 +138,7 @@ def list_documents(workspace: Workspace, customer: int, fmt: str) -> None:
         return
     print_table(
         ("id", "name", "type", "bytes", "added"),
-        [(d["id"], d["name"], d["type"], d["size"], d["at"][:19]) for d in found],
+        [(d["id"], d["name"], d["type"], d["size"], workspace.show_date(d["at"])) for d in found],
     )
 
 
@@ -168,24 +169,44 @@ def delete(workspace: Workspace, document_id: int) -> None:
 commands = (relationships, referrals, documents)
 
 
-def print_card(data: dict[str, Any]) -> None:
-    """``clientcard customers show``: the card, section by section (empty ones left out)."""
+def print_card(data: dict[str, Any], workspace: Workspace) -> None:
+    """``clientcard customers show``: the card, section by section (empty ones left out).
+
+    Dates are shown in the workspace's calendar, date-times to the minute in
+    its time zone, phones in the international form: as ``customers list``.
+    """
     customer, main, numbers = data["customer"], data["main"], data["analytics"]
+    schema = workspace.schema()
+    calendar, zone = workspace.calendar(), workspace.field_context.timezone
+
+    def day(value: Any) -> str:
+        return dates.show_date(value, calendar)
+
+    def moment(value: Any) -> str:
+        return dates.show_moment(value, calendar, zone)
+
     status = main["status"] or "-"
     if main["pinned"]:
         status += " (set by hand)"
     if main["status_since"]:
-        status += f" since {main['status_since'][:10]}"
+        status += f" since {day(main['status_since'][:10])}"
     pairs: list[tuple[str, Any]] = [("id", customer["id"]), ("Status", status)]
     if main["tier"]:
         pairs.append(("Tier", f"{main['tier']}: {main['tier_reason'] or ''}".rstrip(": ")))
     pairs += [("Important", n["text"]) for n in main["important_notes"]]
     print_table(("", ""), pairs, title=f"{customer['name']} (customer {customer['id']})")
     for group, fields in data["info"].items():
-        rows = [(f["label"], f["text"]) for f in fields if f["value"] not in (None, "", [])]
+        rows = [
+            (f["label"], Whole(f["text"]) if schema.get(f["key"]).type == "phone" else f["text"])
+            for f in fields
+            if f["value"] not in (None, "", [])
+        ]
         if group == "Contact":
             rows += [("Tags", ", ".join(customer["tags"]))] if customer["tags"] else []
-            rows += [(k, ", ".join(customer[key])) for k, key in OTHERS if customer.get(key)]
+            for label, key, type_ in OTHERS:
+                if customer.get(key):
+                    shown = ", ".join(schema.render(type_, v) for v in customer[key])
+                    rows.append((label, Whole(shown) if type_ == "phone" else shown))
         if rows:
             print_table(("field", "value"), rows, title=group)
     print_table(
@@ -196,9 +217,9 @@ def print_card(data: dict[str, Any]) -> None:
             ("Average spend", money_text(numbers["average_spend"])),
             (
                 "First / last visit",
-                f"{numbers['first_visit'] or '-'} / {numbers['last_visit'] or '-'}",
+                f"{day(numbers['first_visit']) or '-'} / {day(numbers['last_visit']) or '-'}",
             ),
-            ("Next booking", numbers["next_booking"] or "-"),
+            ("Next booking", day(numbers["next_booking"]) or "-"),
             (
                 "No-show rate",
                 "-" if numbers["no_show_rate"] is None else f"{numbers['no_show_rate']:.0%}",
@@ -215,7 +236,7 @@ def print_card(data: dict[str, Any]) -> None:
         [
             (
                 w,
-                b["date"],
+                day(b["date"]),
                 b["status"],
                 b.get("service"),
                 b.get("staff"),
@@ -234,8 +255,8 @@ def print_card(data: dict[str, Any]) -> None:
             (
                 w,
                 money_text(p.get("amount")),
-                p.get("due_date"),
-                (p.get("paid_at") or "")[:10],
+                day(p.get("due_date")),
+                moment(p.get("paid_at")),
                 p.get("reference"),
             )
             for w, p in payments
@@ -246,7 +267,7 @@ def print_card(data: dict[str, Any]) -> None:
         ("at", "channel", "direction", "subject"),
         [
             (
-                (m.get("at") or m["recorded_at"])[:16],
+                moment(m.get("at") or m["recorded_at"]),
                 m.get("channel"),
                 m.get("direction"),
                 m.get("subject") or (m.get("body") or "")[:60],
@@ -260,7 +281,7 @@ def print_card(data: dict[str, Any]) -> None:
         [
             (
                 n["id"],
-                n["recorded_at"][:16],
+                moment(n["recorded_at"]),
                 n.get("author"),
                 ("(pinned) " if n.get("pinned") else "") + n["text"],
             )
@@ -294,11 +315,12 @@ def print_card(data: dict[str, Any]) -> None:
     _section(
         "Memberships",
         ("plan", "start", "end", "state"),
-        [(m["plan"], m["start"], m.get("end") or "", m["state"]) for m in data["memberships"]],
+        [(m["plan"], day(m["start"]), day(m.get("end")), m["state"]) for m in data["memberships"]],
     )
 
 
-OTHERS = (("Other e-mails", "other_emails"), ("Other phones", "other_phones"))
+#: (label, customer key, field key whose type shows each value)
+OTHERS = (("Other e-mails", "other_emails", "email"), ("Other phones", "other_phones", "phone"))
 
 
 def _section(title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:

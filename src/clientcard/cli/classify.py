@@ -8,6 +8,7 @@ import click
 
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import as_of_option, format_option, print_json, print_table
+from clientcard.core.dates import show_dates_in
 from clientcard.core.workspace import Workspace
 
 
@@ -42,15 +43,16 @@ def command(workspace: Workspace, as_of: date | None, dry_run: bool, fmt: str) -
         print_table(
             ("status", "customers"),
             list(counts.items()),
-            title=f"{dimension} ({rule_set}) as of {report.as_of.isoformat()}",
+            title=f"{dimension} ({rule_set}) as of {workspace.show_date(report.as_of)}",
         )
         verb = "would change" if dry_run else "changed"
         click.echo(f"{verb}: {report.changed(dimension)}")
     if dry_run and report.transitions:
+        calendar = workspace.calendar()
         print_table(
             ("customer", "dimension", "from", "to", "why"),
             [
-                (t.customer_id, t.dimension, t.old or "", t.new, t.reason)
+                (t.customer_id, t.dimension, t.old or "", t.new, show_dates_in(t.reason, calendar))
                 for t in report.transitions
             ],
             title="would change",

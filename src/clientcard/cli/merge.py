@@ -140,11 +140,11 @@ def list_merges(workspace: Workspace, fmt: str) -> None:
         [
             (
                 r.id,
-                r.at.isoformat(timespec="seconds"),
+                workspace.show_date(r.at),
                 r.strategy,
                 r.survivor,
                 " ".join(map(str, r.merged)),
-                "" if r.undone_at is None else r.undone_at.isoformat(timespec="seconds"),
+                workspace.show_date(r.undone_at),
             )
             for r in found
         ],
