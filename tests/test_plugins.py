@@ -227,9 +227,10 @@ class CountingBackend:
 
 def test_storage_backend_is_chosen_by_name_in_config(workspace: Workspace) -> None:
     workspace.add_customer("Ana")
-    workspace.set_setting("storage.backend", "counting")
     backend = CountingBackend()
     ws = Workspace.open(workspace.path, plugins=[backend])
+    # a backend is set where its plugin is loaded: 'config set' checks the name
+    ws.set_setting("storage.backend", "counting")
     assert [c.name for c in ws.customers()] == ["Ana"]
     assert backend.opened == 1
     assert ws.plugins.infos["CountingBackend"].registered == {"storage backends": ["counting"]}

@@ -11,6 +11,7 @@ plugin that is disabled or failed to load.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 import types
@@ -45,6 +46,109 @@ def _timezone(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
         raise ValueError("an IANA time zone name, such as Europe/Rome or UTC") from None
 
 
+# -- real codes: what Babel (CLDR) knows ---------------------------------------------
+# Babel is imported inside these functions: reading the settings at start-up must
+# not pay for it; only writing a setting, and reading an amount, do.
+
+#: two-letter codes CLDR has that are no country or territory to do business in
+_NOT_REGIONS = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+#: what a currency setting can be set to, in a message
+CURRENCY_HINT = "clientcard config set workspace.currency CODE"
+
+
+@functools.lru_cache(maxsize=256)
+def known_currency(code: str) -> bool:
+    """Whether ``code`` is an ISO 4217 currency code (CLDR's list, historic ones too)."""
+    from babel.numbers import is_currency
+
+    return bool(re.fullmatch(r"[A-Z]{3}", code)) and is_currency(code)
+
+
+@functools.lru_cache(maxsize=64)
+def known_region(code: str) -> str | None:
+    """The English name of ISO 3166 region ``code`` (``"IT"``: Italy), None if unknown."""
+    from babel import Locale
+
+    if not re.fullmatch(r"[A-Z]{2}", code) or code in _NOT_REGIONS:
+        return None
+    name: str | None = Locale("en").territories.get(code)
+    return name
+
+
+@functools.lru_cache(maxsize=64)
+def known_locale(name: str) -> bool:
+    """Whether Babel knows locale ``name`` (``en``, ``fa``, ``fa_IR``, ``fa-IR``)."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(name.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return False
+    return True
+
+
+def region_currencies(region: str) -> tuple[str, ...]:
+    """The currencies legal tender in ``region`` today, the main one first (IT: EUR)."""
+    from babel.numbers import get_territory_currencies
+
+    if known_region(region) is None:
+        return ()
+    return tuple(get_territory_currencies(region, tender=True))
+
+
+def _named(plugins: Any, key: str, value: Any) -> None:
+    """Refuse a setting naming something no enabled plugin registers."""
+    registry = getattr(plugins, _REGISTRY[key])
+    if value in registry or (key in _OPTIONAL_NAMES and value in (None, "")):
+        return
+    names = sorted(reg.name for reg in registry)
+    off = ' (or "" for none)' if key in _OPTIONAL_NAMES else ""
+    raise ConfigError(
+        f"{key}: no {registry.kind} {value!r}; installed: {', '.join(names) or 'none'}{off}"
+    )
+
+
+#: settings that name what a plugin registers, and the PluginHost registry holding it
+_REGISTRY = {
+    "status.rule_set": "rule_sets",
+    "tier.rule_set": "rule_sets",
+    "merge.strategy": "merge_strategies",
+    "storage.backend": "storage_backends",
+}
+#: of those, the ones "" (or no value) turns off
+_OPTIONAL_NAMES = frozenset({"status.rule_set", "tier.rule_set"})
+
+
+def check_setting(key: str, value: Any, plugins: Any) -> None:
+    """Refuse a value that has the right form but names nothing real.
+
+    Rule sets, merge strategies and storage backends must be installed (in
+    ``plugins``, the workspace's :class:`~clientcard.core.plugins.PluginHost`);
+    currencies, regions and locales must be codes Babel knows.  Checked when a
+    setting is written (``config set``, ``init``), not each time the file is
+    read: a command that never reads an amount should not load Babel.
+    """
+    if key in _REGISTRY:
+        _named(plugins, key, value)
+    elif value is None:
+        return
+    elif key == "workspace.currency" and not known_currency(value):
+        raise ConfigError(
+            f"workspace.currency: {value!r} is not an ISO 4217 currency code; "
+            "expected one such as EUR, USD, GBP or IRR"
+        )
+    elif key == "workspace.region" and known_region(value) is None:
+        raise ConfigError(
+            f"workspace.region: no region {value!r}; expected an ISO 3166 country code "
+            "such as IT, US, DE or IR"
+        )
+    elif key == "workspace.locale" and not known_locale(value):
+        raise ConfigError(
+            f"workspace.locale: no locale {value!r}; expected a language code such as "
+            "en, it, de or fa, or a language and region such as fa_IR"
+        )
+
+
 @define(frozen=True)
 class WorkspaceSettings:
     """``[workspace]``: how values are read and shown."""
@@ -55,6 +159,8 @@ class WorkspaceSettings:
     currency: str | None = field(default=None, validator=_currency)
     #: the business's time zone: dates are calendar dates there
     timezone: str = field(default="UTC", validator=_timezone)
+    #: the language values are read and shown in; with ``region`` it decides how
+    #: numbers are written (locale en in region IT writes 1.234,56: docs/fields.md)
     locale: str = "en"
 
 

@@ -37,6 +37,21 @@ _VARIANTS = str.maketrans(
 )
 
 
+#: Persian and Arabic-Indic digits, as the ASCII digits they are
+DIGITS = str.maketrans(
+    {**{chr(0x06F0 + n): str(n) for n in range(10)}, **{chr(0x0660 + n): str(n) for n in range(10)}}
+)
+
+
+def latin_digits(text: str) -> str:
+    """``text`` with Persian and Arabic-Indic digits as ASCII ones: ``"۱۲۵"`` is ``"125"``.
+
+    What a number typed on a Persian or Arabic keyboard is read through (dates,
+    amounts); nothing else in ``text`` changes.
+    """
+    return text if text.isascii() else text.translate(DIGITS)
+
+
 def fold(text: str) -> str:
     """``text`` as search compares it: width-, case- and accent-free, one Persian spelling.
 

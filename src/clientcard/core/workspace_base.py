@@ -29,6 +29,7 @@ from clientcard.core.config import (
     Settings,
     WorkspaceSettings,
     build,
+    check_setting,
     parse_setting,
     raw_disabled,
     read_raw,
@@ -229,6 +230,7 @@ class WorkspaceBase:
             raise WorkspaceError(f"{where} is already a clientcard workspace")
         if where.exists() and not where.is_dir():
             raise WorkspaceError(f"{where} exists and is not a directory")
+        made = not where.exists()
         where.mkdir(parents=True, exist_ok=True)
         config = where / CONFIG_NAME
         tmp = where / f".{CONFIG_NAME}.tmp"
@@ -239,7 +241,11 @@ class WorkspaceBase:
             for key, value in (settings or {}).items():
                 workspace.set_setting(key, value)
         except ClientcardError:
+            # a refused setting leaves nothing behind: not even the directory
             config.unlink()
+            if made:
+                with contextlib.suppress(OSError):
+                    where.rmdir()
             raise
         (where / DATA_DIR).mkdir(exist_ok=True)
         created = cls(where, plugins=plugins)
@@ -334,6 +340,9 @@ class WorkspaceBase:
         if isinstance(value, str):
             value = parse_setting(value, hint)
         build(table, self.settings.declared[table], {attribute.name: value})
+        # a well-formed name of nothing installed (a rule set 'nope', currency XYZ)
+        # would be written and then break every later command
+        check_setting(key, value, self.plugins)
         ConfigFile(self.config_path).set(key, value)
         self._use_settings(Settings(read_raw(self.config_path), self.settings.declared))
 
