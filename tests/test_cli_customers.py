@@ -274,3 +274,79 @@ def test_delete_asks_naming_how_many_and_who(run: RunCLI, workspace: Workspace) 
     assert one.stdout.startswith("Delete 1 customer: Elena Gialli (5)? [y/N]")
     assert workspace.count_customers() == 5
     assert_user_error(run("customers", "delete", "--search", "nobody"), "none matches")
+
+
+# -- --format json on the commands that change data -----------------------------------------
+
+
+def test_add_prints_the_id_by_default_and_the_record_as_json(
+    run: RunCLI, workspace: Workspace
+) -> None:
+    assert run("customers", "add", "--name", "Ana").stdout == "1\n"
+    result = run(
+        "customers", "add", "--name", "Bruno", "--phone", "333 123 4567", "--tag", "vip",
+        "--format", "json",
+    )  # fmt: skip
+    record = json.loads(result.stdout)
+    assert record == Workspace.to_json(workspace.get_customer(2))
+    assert (record["id"], record["phone"], record["tags"]) == (2, "+393331234567", ["vip"])
+
+
+def test_edit_and_delete_print_what_they_changed_as_json(
+    run: RunCLI, workspace: Workspace
+) -> None:
+    for name in ("Ana", "Bruno", "Carla"):
+        add(run, "--name", name, "--tag", "roma" if name != "Bruno" else "milano")
+    workspace.add_tags(["vip"], [3])
+    edited = json.loads(
+        run("customers", "edit", "--tag", "roma", "--set", "name=Anna", "--format", "json").stdout
+    )
+    assert edited["updated"] == 2
+    assert [(c["id"], c["name"]) for c in edited["customers"]] == [(1, "Anna"), (3, "Anna")]
+    assert edited["customers"][1] == Workspace.to_json(workspace.get_customer(3))
+    # a customer the edit leaves as it was is not among the changed
+    same = json.loads(
+        run("customers", "edit", "1", "2", "--set", "name=Anna", "--format", "json").stdout
+    )
+    assert same["updated"] == 1 and [c["id"] for c in same["customers"]] == [2]
+    dry = run("customers", "edit", "--tag", "roma", "--set", "name=X", "--dry-run", "--format=json")
+    assert json.loads(dry.stdout) == {"dry_run": True, "selected": 2, "ids": [1, 3]}
+    dry = run("customers", "delete", "--tag", "vip", "--dry-run", "--format", "json")
+    assert json.loads(dry.stdout) == {"dry_run": True, "selected": 1, "ids": [3]}
+    before = Workspace.to_json(workspace.get_customer(3))
+    deleted = json.loads(run("customers", "delete", "3", "--yes", "--format", "json").stdout)
+    assert deleted == {"deleted": 1, "customers": [before]}
+    assert workspace.count_customers() == 2
+
+
+def test_tags_and_fields_print_what_they_changed_as_json(
+    run: RunCLI, workspace: Workspace
+) -> None:
+    for name in ("Ana", "Bruno", "Carla"):
+        add(run, "--name", name)
+    workspace.add_tags(["promo"], [2])
+    result = run("tags", "add", "promo", "--id", "1", "--id", "2", "--format", "json")
+    tagged = json.loads(result.stdout)
+    assert tagged["tagged"] == 1  # Bruno had it
+    assert [(c["id"], c["tags"]) for c in tagged["customers"]] == [(1, ["promo"])]
+    # removing by the tag itself: the records are found again by id, after the change
+    untagged = json.loads(run("tags", "remove", "promo", "--tag", "promo", "--format=json").stdout)
+    assert untagged["untagged"] == 2
+    assert [(c["id"], c["tags"]) for c in untagged["customers"]] == [(1, []), (2, [])]
+    dry = json.loads(run("tags", "add", "x", "--id", "3", "--dry-run", "--format", "json").stdout)
+    assert dry == {"dry_run": True, "selected": 1, "ids": [3]}
+    assert workspace.tags() == []
+    added = run("fields", "add", "visits", "--type", "integer", "--required", "--format", "json")
+    assert json.loads(added.stdout) == {
+        "key": "visits",
+        "label": "Visits",
+        "type": "integer",
+        "required": True,
+        "choices": [],
+        "help": "",
+        "forms": [],
+        "builtin": False,
+        "options": {},
+    }
+    assert "3 existing record(s) have no value for visits" in added.stderr
+    assert run("fields", "add", "city", "--type", "text").stdout == "added field city (text)\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import textwrap
 from collections.abc import Callable, Iterable
@@ -178,6 +179,34 @@ def test_export_from_the_cli(run: RunCLI, filled: Workspace, tmp_path: Path) -> 
     assert_user_error(
         run("export", "--format", "csv", "-o", str(tmp_path / "no" / "dir.csv")), "output"
     )
+
+
+def test_export_to_stdout_with_a_dash(
+    run: RunCLI, filled: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "vip.csv"
+    run("export", "--format", "csv", "-o", str(out), "--tag", "vip")
+    piped = run("export", "--format", "csv", "-o", "-", "--tag", "vip")
+    assert piped.exit_code == 0
+    assert piped.stdout_bytes == out.read_bytes()  # the same bytes a file gets
+    assert piped.stderr == f"exported {len(HOSTILE) // 2} customer(s) to stdout\n"
+    lines = run("export", "--format", "jsonl", "--output", "-", "--id", "2").stdout
+    assert [json.loads(line)["id"] for line in lines.splitlines()] == [2]
+    # a binary format is written whole when piped (the runner's stdout is not a terminal)
+    book = run("export", "--format", "xlsx", "-o", "-")
+    assert book.exit_code == 0
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(book.stdout_bytes)).active
+    assert sheet is not None and sheet.max_row == len(HOSTILE) + 1
+    # ... and refused, with one line, on a terminal
+    monkeypatch.setattr("clientcard.cli.export._stdout_is_terminal", lambda: True)
+    refused = run("export", "--format", "xlsx", "-o", "-")
+    assert_user_error(refused, "xlsx is a binary format", "--output FILE.xlsx", "pipe")
+    assert refused.stdout_bytes == b""
+    assert run("export", "--format", "jsonl", "-o", "-", "--id", "2").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vip.csv", "ws"]  # no file "-"
 
 
 MAILING_LIST = """

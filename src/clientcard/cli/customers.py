@@ -10,8 +10,6 @@ import click
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.duplicates import describe_look_alikes
 from clientcard.cli.output import (
-    DATE_HELP,
-    Whole,
     as_of_option,
     format_option,
     print_csv,
@@ -19,10 +17,8 @@ from clientcard.cli.output import (
     print_pairs,
     print_table,
 )
-from clientcard.cli.selection import selection_options, with_ids
-from clientcard.core.dates import show_date, show_dates_in
+from clientcard.cli.selection import changed_records, selection_options, with_ids
 from clientcard.core.errors import ClientcardError, LikelyDuplicateError
-from clientcard.core.fields import FieldSchema
 from clientcard.core.model import Customer
 from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
@@ -59,7 +55,7 @@ def command() -> None:
 @click.option("--email", help="E-mail address.")
 @click.option("--phone", help="Phone number (E.164, or local to workspace.region).")
 @click.option("--external-id", help="Your booking system's id for this customer (unique).")
-@click.option("--joined-at", metavar="DATE", help=f"Date joined ({DATE_HELP}) [default: today].")
+@click.option("--joined-at", help="Date joined, YYYY-MM-DD [default: today].")
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
 @set_option
 @click.option(
@@ -67,6 +63,7 @@ def command() -> None:
     is_flag=True,
     help="Refuse a customer who looks like one already stored (else: a warning).",
 )
+@format_option("id", "json")
 @pass_workspace()
 def add(
     workspace: Workspace,
@@ -78,8 +75,10 @@ def add(
     tags: tuple[str, ...],
     assignments: tuple[str, ...],
     reject_duplicates: bool,
+    fmt: str,
 ) -> None:
-    """Add a customer and print its id (alone, for scripts).
+    """Add a customer and print its id (alone, for scripts); --format json prints the
+    new record instead.
 
     A customer who looks like one already stored (same e-mail or phone with a
     similar name...; see 'clientcard duplicates') is added with a warning on
@@ -110,7 +109,10 @@ def add(
         click.echo(
             f"warning: the new customer {customer.id} looks like {found.describe()}", err=True
         )
-    click.echo(customer.id)
+    if fmt == "json":
+        print_json(Workspace.to_json(customer))
+    else:
+        click.echo(customer.id)
 
 
 @command.command("show")
@@ -126,7 +128,7 @@ def show(workspace: Workspace, id: int, fmt: str) -> None:
     if fmt == "json":
         print_json({**data["customer"], "card": {k: v for k, v in data.items() if k != "customer"}})
         return
-    print_card(data, workspace)
+    print_card(data)
 
 
 @command.command("edit")
@@ -137,6 +139,7 @@ def show(workspace: Workspace, id: int, fmt: str) -> None:
 )
 @selection_options
 @click.option("--dry-run", is_flag=True, help="Show how many would change; change nothing.")
+@format_option("text", "json")
 @pass_workspace()
 def edit(
     workspace: Workspace,
@@ -145,10 +148,12 @@ def edit(
     unset: tuple[str, ...],
     selection: Selection,
     dry_run: bool,
+    fmt: str,
 ) -> None:
     """Change field values of customers: by ID, or every one the filters select.
 
     One write: if any selected customer refuses a value, none is changed.
+    --format json prints {"updated": N, "customers": [each changed record, as now]}.
     """
     if not assignments and not unset:
         raise ClientcardError("nothing to change: give --set KEY=VALUE or --unset KEY")
@@ -156,9 +161,21 @@ def edit(
     selection = _chosen(selection, ids, "edit")
     if dry_run:
         chosen = workspace.select(selection)
+        if fmt == "json":
+            print_json({"dry_run": True, "selected": len(chosen), "ids": chosen})
+            return
         click.echo(f"would change up to {len(chosen)} customer(s): {_ids(chosen)}")
         return
-    changed = workspace.update_customers(selection, parse_assignments(assignments), unset=unset)
+    values = parse_assignments(assignments)
+    changed, records = changed_records(
+        workspace,
+        selection,
+        lambda: workspace.update_customers(selection, values, unset=unset),
+        wanted=fmt == "json",
+    )
+    if fmt == "json":
+        print_json({"updated": changed, "customers": records})
+        return
     click.echo(f"updated customer {ids[0]}" if one else f"updated {changed} customer(s)")
 
 
@@ -171,15 +188,13 @@ def _chosen(selection: Selection, ids: tuple[int, ...], verb: str) -> Selection:
     return with_ids(selection, ids)
 
 
-def _row(customer: Customer, schema: FieldSchema) -> tuple[Any, ...]:
-    # shown as the card shows them (the fields' own text): phones in the readable
-    # international form, the join date in the workspace's calendar
+def _row(customer: Customer) -> tuple[Any, ...]:
     return (
         customer.id,
         customer.name,
         customer.email,
-        Whole(schema.render("phone", customer.phone)),
-        schema.render("joined_at", customer.joined_at.isoformat() if customer.joined_at else None),
+        customer.phone,
+        customer.joined_at.isoformat() if customer.joined_at else None,
         customer.status,
         ", ".join(customer.tags),
     )
@@ -214,12 +229,8 @@ def list_(
             print_csv(workspace, docs)
         return
     customers = workspace.customers(selection, sort=sort, limit=limit, offset=offset)
-    schema = workspace.schema()
     print_table(
-        ("id", "name", "email", "phone", "joined", "status", "tags"),
-        [_row(c, schema) for c in customers],
-        keep=("phone",),
-        drop=("tags", "joined", "status"),
+        ("id", "name", "email", "phone", "joined", "status", "tags"), [_row(c) for c in customers]
     )
 
 
@@ -228,14 +239,26 @@ def list_(
 @selection_options
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--dry-run", is_flag=True, help="List who would be deleted; delete nothing.")
+@format_option("text", "json")
 @pass_workspace()
 def delete(
-    workspace: Workspace, ids: tuple[int, ...], selection: Selection, yes: bool, dry_run: bool
+    workspace: Workspace,
+    ids: tuple[int, ...],
+    selection: Selection,
+    yes: bool,
+    dry_run: bool,
+    fmt: str,
 ) -> None:
-    """Delete customers by ID, or every one the filters select, with their activity."""
+    """Delete customers by ID, or every one the filters select, with their activity.
+
+    --format json prints {"deleted": N, "customers": [each record as it was]}.
+    """
     selection = _chosen(selection, ids, "delete")
     chosen = workspace.select(selection)  # an unknown id is reported before asking
     if dry_run:
+        if fmt == "json":
+            print_json({"dry_run": True, "selected": len(chosen), "ids": chosen})
+            return
         click.echo(f"would delete {len(chosen)} customer(s): {_ids(chosen)}")
         return
     if not chosen:
@@ -243,6 +266,9 @@ def delete(
     if not yes:
         click.confirm(f"Delete {_who(workspace, chosen)}?", abort=True)
     deleted = workspace.delete_selected(selection)
+    if fmt == "json":
+        print_json({"deleted": len(deleted), "customers": [Workspace.to_json(c) for c in deleted]})
+        return
     click.echo(f"deleted {len(deleted)} customer(s)")
 
 
@@ -317,16 +343,7 @@ def explain(workspace: Workspace, id: int, as_of: date | None, fmt: str) -> None
     if fmt == "json":
         print_json(data)
         return
-    # every date in the workspace's calendar, those in the rule sets' reasons too
-    calendar = workspace.calendar()
-    as_of_shown = show_date(data["as_of"], calendar)
-    print_pairs(
-        [
-            (k, show_date(v, calendar) if isinstance(v, str) else v)
-            for k, v in data["facts"].items()
-        ],
-        title=f"facts of customer {id} as of {as_of_shown}",
-    )
+    print_pairs(list(data["facts"].items()), title=f"facts of customer {id} as of {data['as_of']}")
     for dimension, part in data["dimensions"].items():
         if part["rule_set"] is None and part["status"] is None:
             continue
@@ -334,12 +351,12 @@ def explain(workspace: Workspace, id: int, as_of: date | None, fmt: str) -> None
         click.echo(
             f"{dimension}: {part['status']}"
             + (" (pinned: set by hand)" if part["pinned"] else "")
-            + (f"; since {show_date(part['since'][:10], calendar)}" if part["since"] else "")
+            + (f"; since {part['since'][:10]}" if part["since"] else "")
         )
         if decision:
             click.echo(
-                f"  {part['rule_set']} says {decision['status']} as of {as_of_shown} "
-                f"(rule {decision['rule']}): {show_dates_in(decision['reason'], calendar)}"
+                f"  {part['rule_set']} says {decision['status']} as of {data['as_of']} "
+                f"(rule {decision['rule']}): {decision['reason']}"
             )
         if not part["up_to_date"]:
             click.echo(
@@ -350,14 +367,7 @@ def explain(workspace: Workspace, id: int, as_of: date | None, fmt: str) -> None
         print_table(
             ("as of", "dimension", "from", "to", "how", "why"),
             [
-                (
-                    show_date(h["as_of"], calendar),
-                    h["dimension"],
-                    h["from"] or "",
-                    h["to"],
-                    h["mode"],
-                    show_dates_in(h["reason"], calendar),
-                )
+                (h["as_of"], h["dimension"], h["from"] or "", h["to"], h["mode"], h["reason"])
                 for h in data["history"]
             ],
             title="history",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -19,7 +20,10 @@ from clientcard.core.workspace import Workspace
     "--format", "fmt", metavar="FORMAT", help="csv, xlsx, json, jsonl, vcard, or a plugin's."
 )
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write."
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="File to write; - for stdout (a binary format such as xlsx only when piped).",
 )
 @click.option("--id", "ids", multiple=True, type=int, help="A customer id; repeat for more.")
 @selection_options
@@ -39,7 +43,8 @@ def command(
     sort: str | None,
     list_formats: bool,
 ) -> None:
-    """Export customers (all, or those given by --id or filters) to a file."""
+    """Export customers (all, or those given by --id or filters) to a file, or to stdout
+    with -o - (then 'exported N customer(s)' goes to stderr)."""
     exporters = workspace.plugins.exporters
     if list_formats:
         print_table(
@@ -50,7 +55,25 @@ def command(
     if not fmt or output is None:
         raise ClientcardError("give --format FORMAT and --output FILE (see --list-formats)")
     columns = [f for f in fields.split(",") if f.strip()] if fields else None
+    if str(output) == "-":
+        exporter = exporters.get(fmt)
+        if exporter.binary and _stdout_is_terminal():
+            raise ClientcardError(
+                f"{fmt} is a binary format, not for a terminal: give --output "
+                f"FILE{exporter.extension}, or pipe it (-o - > FILE{exporter.extension})"
+            )
+        out = sys.stdout.buffer
+        count = workspace.export(
+            fmt, out, with_ids(selection, ids), fields=columns, keys=keys, sort=sort
+        )
+        out.flush()
+        click.echo(f"exported {count} customer(s) to stdout", err=True)
+        return
     count = workspace.export(
         fmt, output, with_ids(selection, ids), fields=columns, keys=keys, sort=sort
     )
     click.echo(f"exported {count} customer(s) to {output}")
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

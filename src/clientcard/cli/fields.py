@@ -69,6 +69,7 @@ _COLOUR_HELP = "A colour for a choice, e.g. Instagram=#E1306C; repeat."
 @click.option("--option", "option_pairs", multiple=True, callback=_pairs, help=_OPTION_HELP)
 @click.option("--form", "forms", multiple=True, help="An intake form that collects it; repeat.")
 @click.option("--help-text", default="", help="A hint shown with the field.")
+@format_option("text", "json")
 @pass_workspace()
 def add(
     workspace: Workspace,
@@ -82,8 +83,12 @@ def add(
     option_pairs: dict[str, str],
     forms: tuple[str, ...],
     help_text: str,
+    fmt: str,
 ) -> None:
-    """Add a custom field KEY (with --preset, KEY defaults to the preset's)."""
+    """Add a custom field KEY (with --preset, KEY defaults to the preset's).
+
+    --format json prints the new definition, as 'fields list --format json' does.
+    """
     start = workspace.plugins.field_presets.get(preset) if preset is not None else None
     if key is None:
         if start is None:
@@ -104,7 +109,10 @@ def add(
         options=_with_colours(options, colours, base),
         preset=preset,
     )
-    click.echo(f"added field {field.key} ({field.type})")
+    if fmt == "json":
+        print_json(to_json(field))
+    else:
+        click.echo(f"added field {field.key} ({field.type})")
     if required:
         missing = workspace.count_customers()
         if missing:

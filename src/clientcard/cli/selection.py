@@ -11,19 +11,36 @@ from __future__ import annotations
 import functools
 import shlex
 from collections.abc import Callable, Mapping
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import click
 
-from clientcard.cli.output import date_callback
+from clientcard.core.errors import ValidationError
 from clientcard.core.selection import Selection
 
-# Dates are read by the workspace's one rule (docs/fields.md): the joined filters in
-# joined_at's calendar, as --where "joined_at >= ..." reads them; the others in the
-# workspace's.
-_JOINED: dict[str, Any] = {"callback": date_callback("joined_at"), "metavar": "DATE"}
-_DAY: dict[str, Any] = {"callback": date_callback(), "metavar": "DATE"}
+if TYPE_CHECKING:
+    from clientcard.core.workspace import Workspace
+
+T = TypeVar("T")
+
+
+def _to_day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    """A filter's date: a bad one is clientcard's one-line error, not a usage screen."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(
+            f"--{(param.name or '').removeprefix('filter_').replace('_', '-')}",
+            value,
+            "a date as YYYY-MM-DD",
+        ) from None
+
+
+_DAY: dict[str, Any] = {"callback": _to_day, "metavar": "YYYY-MM-DD"}
 
 #: (option, Selection attribute, click keyword arguments)
 OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
@@ -32,8 +49,8 @@ OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("--tier", "tiers", {"multiple": True, "help": "Tier is this; repeat for any of."}),
     ("--tag", "tags", {"multiple": True, "help": "Has this tag; repeat: has all of them."}),
     ("--any-tag", "any_tag", {"is_flag": True, "help": "With --tag: has any of them."}),
-    ("--joined-from", "joined_from", {**_JOINED, "help": "Joined on or after this day."}),
-    ("--joined-to", "joined_to", {**_JOINED, "help": "Joined on or before this day."}),
+    ("--joined-from", "joined_from", {**_DAY, "help": "Joined on or after this day."}),
+    ("--joined-to", "joined_to", {**_DAY, "help": "Joined on or before this day."}),
     ("--email", "email", {"help": "E-mail address (normalised)."}),
     ("--phone", "phone", {"help": "Phone number (normalised with workspace.region)."}),
     ("--where", "where", {"metavar": "EXPR", "help": 'E.g. "city = Roma and visits >= 3".'}),
@@ -101,6 +118,23 @@ def _quoted(text: str) -> str:
     if not any(c in text for c in '"$`\\!'):
         return f'"{text}"'
     return shlex.quote(text)
+
+
+def changed_records(
+    workspace: Workspace, selection: Selection, change: Callable[[], T], *, wanted: bool = True
+) -> tuple[T, list[dict[str, Any]]]:
+    """Run ``change`` (a bulk action on ``selection``) and, when ``wanted``, find the
+    records it changed, as they are after it (``--format json``).
+
+    One write: the records read before and after are exactly those the action saw.
+    """
+    if not wanted:
+        return change(), []
+    with workspace.batch():
+        before = {doc["id"]: doc for doc in workspace.customers_json(selection)}
+        result = change()
+        after = workspace.customers_json(Selection(ids=tuple(before))) if before else []
+    return result, [doc for doc in after if doc != before[doc["id"]]]
 
 
 def with_ids(selection: Selection, ids: tuple[int, ...]) -> Selection:

@@ -7,7 +7,7 @@ import click
 from clientcard.cli import ClientcardGroup
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
-from clientcard.cli.selection import selection_options, with_ids
+from clientcard.cli.selection import changed_records, selection_options, with_ids
 from clientcard.core.errors import ClientcardError
 from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
@@ -34,6 +34,7 @@ def _tagging(name: str, done: str, doc: str) -> None:
     @click.option("--id", "ids", multiple=True, type=int, help="A customer id; repeat for more.")
     @selection_options
     @click.option("--dry-run", is_flag=True, help="Show how many would change; change nothing.")
+    @format_option("text", "json")
     @pass_workspace()
     def change(
         workspace: Workspace,
@@ -41,20 +42,38 @@ def _tagging(name: str, done: str, doc: str) -> None:
         ids: tuple[int, ...],
         selection: Selection,
         dry_run: bool,
+        fmt: str,
     ) -> None:
         chosen = _target(selection, ids)
         if dry_run:
-            click.echo(f"would change up to {len(workspace.select(chosen))} customer(s)")
+            selected = workspace.select(chosen)
+            if fmt == "json":
+                print_json({"dry_run": True, "selected": len(selected), "ids": selected})
+                return
+            click.echo(f"would change up to {len(selected)} customer(s)")
             return
         apply = workspace.add_tags if name == "add" else workspace.remove_tags
-        click.echo(f"{done} {apply(tags, chosen)} customer(s)")
+        count, records = changed_records(
+            workspace, chosen, lambda: apply(tags, chosen), wanted=fmt == "json"
+        )
+        if fmt == "json":
+            print_json({done: count, "customers": records})
+            return
+        click.echo(f"{done} {count} customer(s)")
 
 
-_tagging("add", "tagged", "Add TAGS to customers given by --id or selected by filters (one write).")
+_JSON_HELP = '--format json prints {"%s": N, "customers": [each changed record, as now]}.'
+_tagging(
+    "add",
+    "tagged",
+    "Add TAGS to customers given by --id or selected by filters (one write).\n\n"
+    + _JSON_HELP % "tagged",
+)
 _tagging(
     "remove",
     "untagged",
-    "Remove TAGS from customers given by --id or selected by filters (one write).",
+    "Remove TAGS from customers given by --id or selected by filters (one write).\n\n"
+    + _JSON_HELP % "untagged",
 )
 
 

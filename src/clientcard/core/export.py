@@ -98,13 +98,17 @@ class Exporter:
     Set ``name`` (what ``clientcard export --format NAME`` takes), ``label``,
     ``description`` and ``extension`` (with its dot), and implement
     :meth:`write`.  Write as the documents come (they are a stream), to the
-    binary file given; wrap it with :class:`io.TextIOWrapper` for text.
+    binary file given; wrap it with :class:`io.TextIOWrapper` for text, and
+    detach the wrapper when done (the file may be stdout, ``export -o -``).
+    Set ``binary`` for a format that is not text: the CLI then refuses to
+    write it to a terminal.
     """
 
     name: ClassVar[str]
     label: ClassVar[str] = ""
     description: ClassVar[str] = ""
     extension: ClassVar[str] = ""
+    binary: ClassVar[bool] = False
 
     def write(self, docs: Iterable[Doc], context: ExportContext, out: IO[bytes]) -> None:
         """Write ``docs`` (customer documents, JSON form) with ``context``'s columns."""

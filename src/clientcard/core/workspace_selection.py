@@ -8,11 +8,12 @@ customers the selection matched at that moment.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from clientcard.core import activity
 from clientcard.core import customers as records
@@ -393,7 +394,7 @@ class SelectionPart(StatusPart):
     def export(
         self,
         format: str,
-        path: str | Path,
+        path: str | os.PathLike[str] | IO[bytes],
         selection: Selected = None,
         *,
         fields: Sequence[str] | None = None,
@@ -405,11 +406,11 @@ class SelectionPart(StatusPart):
         ``fields`` picks the columns (keys or labels; default: id, every field,
         status, tier, tags); headers are labels unless ``keys``.  The file is
         written beside its final name and moved there when complete, so a
-        failed export leaves no half-written file.  Returns how many customers
-        were written.
+        failed export leaves no half-written file.  ``path`` may instead be a
+        binary stream (stdout), written as the rows come.  Returns how many
+        customers were written.
         """
         exporter = self.plugins.exporters.get(format)
-        target = Path(path)
         count = 0
 
         def counted(docs: Iterable[Doc]) -> Iterator[Doc]:
@@ -426,7 +427,10 @@ class SelectionPart(StatusPart):
                 docs: Iterable[Doc] = session.table(CUSTOMERS).scan()
             else:
                 docs = self._selected_docs(session, selection, sort=sort)
-        with written_whole(target) as out:
+        if not isinstance(path, str | os.PathLike):
+            exporter.write(counted(docs), context, path)
+            return count
+        with written_whole(Path(path)) as out:
             exporter.write(counted(docs), context, out)
         return count
 

@@ -43,6 +43,7 @@ class XlsxExporter(Exporter):
     label = "Excel"
     description = "Excel workbook, one customer a row, every value as text."
     extension = ".xlsx"
+    binary = True
 
     def write(self, docs: Iterable[Doc], context: ExportContext, out: IO[bytes]) -> None:
         from openpyxl import Workbook
