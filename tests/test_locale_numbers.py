@@ -363,3 +363,25 @@ def test_the_table_in_the_docs_is_what_happens() -> None:
                     assert ("ambiguous" in problem) == want.startswith("ambiguous"), (one, locale)
                 else:
                     assert Decimal(coerce("decimal", one, ctx)) == Decimal(want), (one, locale)
+
+
+def test_where_reads_amounts_by_the_locale_too(workspace: Workspace) -> None:
+    from clientcard.core.where import matches_all, parse_where
+
+    workspace.add_field("deposit", type="money")
+    workspace.add_customers(
+        [
+            {"name": "Ana", "deposit": "1.250,50 EUR"},  # Rome: en_IT
+            {"name": "Bo", "deposit": "20 USD"},
+        ]
+    )
+
+    def ids(expression: str) -> list[int]:
+        conditions = parse_where(expression, workspace.schema())
+        return [d["id"] for d in workspace.customers_json() if matches_all(conditions, d)]
+
+    assert ids("deposit > 1.000,5") == [1]
+    assert ids("deposit > ۱۵") == [1, 2]  # no currency: any currency's amount
+    assert ids("deposit < '۱۰۰٬۰۰۰'") == [1, 2]
+    with pytest.raises(ValidationError, match="ambiguous"):
+        ids("deposit > 1.000")

@@ -302,7 +302,8 @@ _TOKEN = re.compile(r"[^\s=!<>]+")
 _NAME_END = frozenset("=!<>'\"")
 # a day without a time, in either calendar (after dates.DIGITS)
 _DAY = dates.DAY
-_BARE_AMOUNT = re.compile(r"[+-]?[0-9.,]+")
+# an amount without a currency: digits (Persian and Arabic ones too) and separators
+_BARE_AMOUNT = re.compile(r"[-+\u2212]?[0-9.,'\u2019\u066b\u066c\u06f0-\u06f9\u0660-\u0669\s]+")
 _PHONE_PUNCTUATION = re.compile(r"[\s\-./()]")
 
 
