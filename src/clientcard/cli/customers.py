@@ -10,6 +10,8 @@ import click
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.duplicates import describe_look_alikes
 from clientcard.cli.output import (
+    DATE_HELP,
+    Whole,
     as_of_option,
     format_option,
     print_csv,
@@ -18,7 +20,9 @@ from clientcard.cli.output import (
     print_table,
 )
 from clientcard.cli.selection import changed_records, selection_options, with_ids
+from clientcard.core.dates import show_date, show_dates_in
 from clientcard.core.errors import ClientcardError, LikelyDuplicateError
+from clientcard.core.fields import FieldSchema
 from clientcard.core.model import Customer
 from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
@@ -55,7 +59,7 @@ def command() -> None:
 @click.option("--email", help="E-mail address.")
 @click.option("--phone", help="Phone number (E.164, or local to workspace.region).")
 @click.option("--external-id", help="Your booking system's id for this customer (unique).")
-@click.option("--joined-at", help="Date joined, YYYY-MM-DD [default: today].")
+@click.option("--joined-at", metavar="DATE", help=f"Date joined ({DATE_HELP}) [default: today].")
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
 @set_option
 @click.option(
@@ -128,7 +132,7 @@ def show(workspace: Workspace, id: int, fmt: str) -> None:
     if fmt == "json":
         print_json({**data["customer"], "card": {k: v for k, v in data.items() if k != "customer"}})
         return
-    print_card(data)
+    print_card(data, workspace)
 
 
 @command.command("edit")
@@ -188,13 +192,15 @@ def _chosen(selection: Selection, ids: tuple[int, ...], verb: str) -> Selection:
     return with_ids(selection, ids)
 
 
-def _row(customer: Customer) -> tuple[Any, ...]:
+def _row(customer: Customer, schema: FieldSchema) -> tuple[Any, ...]:
+    # shown as the card shows them (the fields' own text): phones in the readable
+    # international form, the join date in the workspace's calendar
     return (
         customer.id,
         customer.name,
         customer.email,
-        customer.phone,
-        customer.joined_at.isoformat() if customer.joined_at else None,
+        Whole(schema.render("phone", customer.phone)),
+        schema.render("joined_at", customer.joined_at.isoformat() if customer.joined_at else None),
         customer.status,
         ", ".join(customer.tags),
     )
@@ -229,8 +235,12 @@ def list_(
             print_csv(workspace, docs)
         return
     customers = workspace.customers(selection, sort=sort, limit=limit, offset=offset)
+    schema = workspace.schema()
     print_table(
-        ("id", "name", "email", "phone", "joined", "status", "tags"), [_row(c) for c in customers]
+        ("id", "name", "email", "phone", "joined", "status", "tags"),
+        [_row(c, schema) for c in customers],
+        keep=("phone",),
+        drop=("tags", "joined", "status"),
     )
 
 
@@ -343,7 +353,16 @@ def explain(workspace: Workspace, id: int, as_of: date | None, fmt: str) -> None
     if fmt == "json":
         print_json(data)
         return
-    print_pairs(list(data["facts"].items()), title=f"facts of customer {id} as of {data['as_of']}")
+    # every date in the workspace's calendar, those in the rule sets' reasons too
+    calendar = workspace.calendar()
+    as_of_shown = show_date(data["as_of"], calendar)
+    print_pairs(
+        [
+            (k, show_date(v, calendar) if isinstance(v, str) else v)
+            for k, v in data["facts"].items()
+        ],
+        title=f"facts of customer {id} as of {as_of_shown}",
+    )
     for dimension, part in data["dimensions"].items():
         if part["rule_set"] is None and part["status"] is None:
             continue
@@ -351,12 +370,12 @@ def explain(workspace: Workspace, id: int, as_of: date | None, fmt: str) -> None
         click.echo(
             f"{dimension}: {part['status']}"
             + (" (pinned: set by hand)" if part["pinned"] else "")
-            + (f"; since {part['since'][:10]}" if part["since"] else "")
+            + (f"; since {show_date(part['since'][:10], calendar)}" if part["since"] else "")
         )
         if decision:
             click.echo(
-                f"  {part['rule_set']} says {decision['status']} as of {data['as_of']} "
-                f"(rule {decision['rule']}): {decision['reason']}"
+                f"  {part['rule_set']} says {decision['status']} as of {as_of_shown} "
+                f"(rule {decision['rule']}): {show_dates_in(decision['reason'], calendar)}"
             )
         if not part["up_to_date"]:
             click.echo(
@@ -367,7 +386,14 @@ def explain(workspace: Workspace, id: int, as_of: date | None, fmt: str) -> None
         print_table(
             ("as of", "dimension", "from", "to", "how", "why"),
             [
-                (h["as_of"], h["dimension"], h["from"] or "", h["to"], h["mode"], h["reason"])
+                (
+                    show_date(h["as_of"], calendar),
+                    h["dimension"],
+                    h["from"] or "",
+                    h["to"],
+                    h["mode"],
+                    show_dates_in(h["reason"], calendar),
+                )
                 for h in data["history"]
             ],
             title="history",
