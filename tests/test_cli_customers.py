@@ -202,6 +202,14 @@ def test_messages_never_show_python_none_or_lists(run: RunCLI, workspace: Worksp
     assert shown.startswith("segment 'lapsed': --status churn --tag \"win back\" --any-tag\n")
 
 
+def test_a_setting_is_shown_as_clientcard_toml_writes_it(run: RunCLI) -> None:
+    flag = run("config", "set", "status.lifecycle.churn_after_days", "true")
+    assert_user_error(flag, "churn_after_days = true has the wrong type")
+    listed = run("config", "set", "duplicates.min_score", '["a"]')
+    assert_user_error(listed, 'min_score = ["a"] has the wrong type')
+    assert "True" not in flag.stderr and "['a']" not in listed.stderr
+
+
 def test_a_form_answer_is_shown_as_written_not_as_python(
     run: RunCLI, workspace: Workspace, tmp_path: Path
 ) -> None:

@@ -216,7 +216,7 @@ def _field_rules(_: Any, attribute: attrs.Attribute[Any], value: dict[str, Any])
         where = f"{CONFIG_NAME}: duplicates.fields.{key}"
         if not isinstance(rule, Mapping):
             raise ConfigError(
-                f"{where} = {rule!r} has the wrong type; expected a table such as "
+                f"{where} = {_shown(rule)} has the wrong type; expected a table such as "
                 f'[duplicates.fields.{key}] with match = "exact" and weight = 0.9'
             )
         for name, given in rule.items():
@@ -226,7 +226,9 @@ def _field_rules(_: Any, attribute: attrs.Attribute[Any], value: dict[str, Any])
                 raise ConfigError(f"{where}: unknown key {name!r}; a field's table knows: {known}")
             number = fits(given, float) and 0 <= given <= 1
             if not (given in MATCHES if name == "match" else number):
-                raise ConfigError(f"{where}.{name} = {given!r} is not valid; expected {expected}")
+                raise ConfigError(
+                    f"{where}.{name} = {_shown(given)} is not valid; expected {expected}"
+                )
 
 
 @define(frozen=True)
@@ -358,6 +360,23 @@ def fits(value: Any, hint: Any) -> bool:
     return True
 
 
+def _shown(value: Any) -> str:
+    """A setting's value as clientcard.toml writes it (``true``, ``["a"]``, ``{x = 1}``),
+    never Python's repr; text keeps the quotes every message gives it."""
+    if isinstance(value, str):
+        return repr(value)
+    import tomlkit  # only a message needs it: keep it off the start-up path
+
+    try:
+        if isinstance(value, Mapping):
+            table = tomlkit.inline_table()
+            table.update(value)
+            return str(table.as_string())
+        return str(tomlkit.item(value).as_string())
+    except (TypeError, ValueError):  # a value TOML cannot hold (set in Python)
+        return str(value)
+
+
 def build(table: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
     """An instance of ``cls`` from a table's values, checked strictly."""
     hints = typing.get_type_hints(cls)
@@ -370,7 +389,7 @@ def build(table: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
             )
         if not fits(value, hints[key]):
             raise ConfigError(
-                f"{CONFIG_NAME}: {table}.{key} = {value!r} has the wrong type; "
+                f"{CONFIG_NAME}: {table}.{key} = {_shown(value)} has the wrong type; "
                 f"expected {describe(hints[key])}"
             )
     for attribute in attrs.fields(cls):
@@ -380,7 +399,7 @@ def build(table: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
                 attribute.validator(None, attribute, value)
             except (ValueError, TypeError) as exc:
                 raise ConfigError(
-                    f"{CONFIG_NAME}: {table}.{attribute.name} = {value!r} is not valid; "
+                    f"{CONFIG_NAME}: {table}.{attribute.name} = {_shown(value)} is not valid; "
                     f"expected {exc}"
                 ) from None
     try:
