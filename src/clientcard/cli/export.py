@@ -17,13 +17,17 @@ from clientcard.core.workspace import Workspace
 
 @click.command("export")
 @click.option(
-    "--format", "fmt", metavar="FORMAT", help="csv, xlsx, json, jsonl, vcard, or a plugin's."
+    "--format",
+    "fmt",
+    metavar="FORMAT",
+    help="csv, xlsx, json, jsonl, vcard, or a plugin's (required, but for --list-formats).",
 )
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    help="File to write; - for stdout (a binary format such as xlsx only when piped).",
+    help="File to write; - for stdout, a binary format such as xlsx only when piped "
+    "(required, but for --list-formats).",
 )
 @click.option("--id", "ids", multiple=True, type=int, help="A customer id; repeat for more.")
 @selection_options

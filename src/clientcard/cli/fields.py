@@ -60,7 +60,9 @@ _COLOUR_HELP = "A colour for a choice, e.g. Instagram=#E1306C; repeat."
 
 @command.command("add")
 @click.argument("key", required=False)
-@click.option("--type", "type_", help="Field type (see 'clientcard fields types').")
+@click.option(
+    "--type", "type_", help="Field type (see 'clientcard fields types'); required, or --preset."
+)
 @click.option("--preset", help="Start from a ready-made field (see 'clientcard fields presets').")
 @click.option("--label", help="Display name [default: from the key].")
 @click.option("--required", is_flag=True, help="New records must have a value.")
