@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from clientcard import ValidationError, Workspace
+from clientcard import Customer, ValidationError, Workspace, WorkspaceError, hookimpl
 from clientcard.core.selection import Selection
 from clientcard.core.text import fold
 from conftest import RunCLI
@@ -287,7 +287,7 @@ def test_tags_from_the_cli(run: RunCLI, workspace: Workspace, people: dict[str, 
     assert run("tags", "add", "romans", "--where", "city = roma").stdout == "tagged 2 customer(s)\n"
     assert run("tags", "add", "Promo", "--id", "5", "--id", "6").stdout == "tagged 2 customer(s)\n"
     dry = run("tags", "remove", "promo", "--tag", "promo", "--dry-run")
-    assert dry.stdout == "would change up to 2 customer(s)\n"
+    assert dry.stdout == "would change 2 customer(s): 5, 6\n"
     assert len(workspace.select(Selection(tags=["promo"]))) == 2
     listed = json.loads(run("tags", "list", "--format", "json").stdout)
     assert {"tag": "romans", "customers": 2} in listed
@@ -339,7 +339,7 @@ def test_bulk_actions_from_the_cli(
         people["Chen"],
     ]
     dry = run("customers", "edit", "--tag", "vip", "--unset", "city", "--dry-run")
-    assert dry.stdout.startswith("would change up to 2 customer(s)")
+    assert dry.stdout.startswith("would change 2 customer(s)")
     assert ids(workspace, where="city is empty") == [people["Chen"], people["Zoë"]]
     preview = run("customers", "status", "loyal", "--tag", "roman", "--dry-run")
     assert preview.stdout.startswith("would set status loyal on 2 customer(s)")
@@ -440,3 +440,50 @@ def test_a_29_february_birthday_falls_on_the_28th_in_other_years(workspace: Work
     assert found(date(2025, 2, 28), 0) == [1]  # not a leap year
     assert found(date(2024, 2, 28), 0) == []  # a leap year: on the 29th
     assert found(date(2024, 2, 29), 1) == [1, 2]
+
+
+def test_a_dry_run_makes_every_check_the_real_run_makes(
+    run: RunCLI, workspace: Workspace, people: dict[str, int]
+) -> None:
+    """A preview that says "would change 2" where the real run refuses is a lie."""
+    before = workspace.customers_json()
+    for args, expected in (
+        (("customers", "edit", "1", "2", "--unset", "notes"), "unknown field 'notes'"),
+        (("customers", "edit", "1", "2", "--unset", "name"), "customer 1: name"),
+        (("customers", "edit", "--tag", "vip", "--set", "external_id=X"), "external_id 'X'"),
+        (("customers", "status", "nosuch", "1"), "'nosuch' is not valid"),
+        (("tags", "add", " ", "--id", "1"), "tags"),
+    ):
+        real = run(*args)
+        dry = run(*args, "--dry-run")
+        assert real.exit_code == dry.exit_code == 1, (args, dry.stdout)
+        assert expected in real.stderr and dry.stderr == real.stderr
+        assert dry.stdout == ""
+    # and what a dry run says would change is exactly what then changes
+    dry = run("customers", "edit", "--where", "city = roma", "--set", "city=Roma", "--dry-run")
+    real = run("customers", "edit", "--where", "city = roma", "--set", "city=Roma")
+    assert dry.stdout == f"would change 1 customer(s): {people['ＭＡＲＩＡ']}\n"  # "roma"
+    assert real.stdout == "updated 1 customer(s)\n"
+    after = workspace.customers_json()
+    assert [d["id"] for d in after if d not in before] == [people["ＭＡＲＩＡ"]]
+
+
+def test_a_preview_keeps_nothing_and_tells_no_one(workspace: Workspace) -> None:
+    heard: list[int] = []
+
+    class Host:
+        @hookimpl
+        def clientcard_customer_created(self, workspace: Workspace, customer: Customer) -> None:
+            heard.append(customer.id)
+
+    ws = Workspace.open(workspace.path, plugins=[Host()])
+    ws.add_customer("Ana")
+    with ws.preview():
+        assert ws.update_customers([1], {"email": "ana@example.com"}) == 1
+        ws.add_customer("Bruno")
+        assert ws.count_customers() == 2  # inside, the preview sees its own changes
+    assert ws.count_customers() == 1 and ws.get_customer(1).email is None
+    assert heard == [1]
+    with pytest.raises(WorkspaceError, match="preview cannot run inside a batch"), ws.batch():
+        with ws.preview():
+            pass

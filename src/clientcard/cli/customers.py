@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Any
 
@@ -19,7 +20,13 @@ from clientcard.cli.output import (
     print_pairs,
     print_table,
 )
-from clientcard.cli.selection import changed_records, selection_options, with_ids
+from clientcard.cli.selection import (
+    changed_records,
+    dry_flag,
+    ids_text,
+    selection_options,
+    with_ids,
+)
 from clientcard.core.dates import show_date, show_dates_in
 from clientcard.core.errors import ClientcardError, LikelyDuplicateError
 from clientcard.core.fields import FieldSchema
@@ -163,24 +170,20 @@ def edit(
         raise ClientcardError("nothing to change: give --set KEY=VALUE or --unset KEY")
     one = len(ids) == 1 and selection.is_empty()
     selection = _chosen(selection, ids, "edit")
-    if dry_run:
-        chosen = workspace.select(selection)
-        if fmt == "json":
-            print_json({"dry_run": True, "selected": len(chosen), "ids": chosen})
-            return
-        click.echo(f"would change up to {len(chosen)} customer(s): {_ids(chosen)}")
-        return
     values = parse_assignments(assignments)
     changed, records = changed_records(
         workspace,
         selection,
         lambda: workspace.update_customers(selection, values, unset=unset),
         wanted=fmt == "json",
+        dry_run=dry_run,
     )
     if fmt == "json":
-        print_json({"updated": changed, "customers": records})
-        return
-    click.echo(f"updated customer {ids[0]}" if one else f"updated {changed} customer(s)")
+        print_json({"updated": changed, "customers": records} | dry_flag(dry_run))
+    elif dry_run:
+        click.echo(f"would change {changed} customer(s): {ids_text([r['id'] for r in records])}")
+    else:
+        click.echo(f"updated customer {ids[0]}" if one else f"updated {changed} customer(s)")
 
 
 def _chosen(selection: Selection, ids: tuple[int, ...], verb: str) -> Selection:
@@ -265,21 +268,22 @@ def delete(
     """
     selection = _chosen(selection, ids, "delete")
     chosen = workspace.select(selection)  # an unknown id is reported before asking
-    if dry_run:
-        if fmt == "json":
-            print_json({"dry_run": True, "selected": len(chosen), "ids": chosen})
-            return
-        click.echo(f"would delete {len(chosen)} customer(s): {_ids(chosen)}")
-        return
     if not chosen:
         raise ClientcardError("no customer selected: none matches the filters; nothing deleted")
-    if not yes:
+    if not (yes or dry_run):
         click.confirm(f"Delete {_who(workspace, chosen)}?", abort=True)
-    deleted = workspace.delete_selected(selection)
+    if dry_run:
+        with workspace.preview():
+            deleted = workspace.delete_selected(selection)
+    else:
+        deleted = workspace.delete_selected(selection)
     if fmt == "json":
-        print_json({"deleted": len(deleted), "customers": [Workspace.to_json(c) for c in deleted]})
-        return
-    click.echo(f"deleted {len(deleted)} customer(s)")
+        gone = [Workspace.to_json(c) for c in deleted]
+        print_json({"deleted": len(deleted), "customers": gone} | dry_flag(dry_run))
+    elif dry_run:
+        click.echo(f"would delete {len(deleted)} customer(s): {ids_text([c.id for c in deleted])}")
+    else:
+        click.echo(f"deleted {len(deleted)} customer(s)")
 
 
 def _who(workspace: Workspace, ids: list[int], most: int = 3) -> str:
@@ -288,11 +292,6 @@ def _who(workspace: Workspace, ids: list[int], most: int = 3) -> str:
     named = ", ".join(f"{workspace.get_customer(id).name} ({id})" for id in ids[:most])
     more = f" and {len(ids) - most} more" if len(ids) > most else ""
     return f"{len(ids)} customer{'' if len(ids) == 1 else 's'}: {named}{more}"
-
-
-def _ids(ids: list[int], most: int = 20) -> str:
-    shown = ", ".join(map(str, ids[:most]))
-    return shown + (f" ... and {len(ids) - most} more" if len(ids) > most else "")
 
 
 @command.command("status")
@@ -330,15 +329,20 @@ def status(
     numbers = workspace.select(chosen)
     if not numbers:
         raise ClientcardError("no customer selected: none matches the filters; nothing changed")
+    with workspace.preview() if dry_run else contextlib.nullcontext():
+        if label is None:
+            changes = workspace.unpin(chosen, dimension=dimension)
+        else:
+            changes = workspace.set_status(chosen, label, dimension=dimension, reason=reason)
     if dry_run:
         what = "unpin" if label is None else f"set {dimension} {label} on"
-        click.echo(f"would {what} {len(numbers)} customer(s): {_ids(numbers)}")
-        return
-    if label is None:
-        changes = workspace.unpin(chosen, dimension=dimension)
+        click.echo(
+            f"would {what} {len(numbers)} customer(s): {ids_text(numbers)}; "
+            f"{len(changes)} would change"
+        )
+    elif label is None:
         click.echo(f"unpinned {len(numbers)} customer(s); {len(changes)} status change(s)")
     else:
-        changes = workspace.set_status(chosen, label, dimension=dimension, reason=reason)
         click.echo(f"set {dimension} {label} on {len(numbers)} customer(s); {len(changes)} changed")
 
 

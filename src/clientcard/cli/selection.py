@@ -109,20 +109,39 @@ def _quoted(text: str) -> str:
 
 
 def changed_records(
-    workspace: Workspace, selection: Selection, change: Callable[[], T], *, wanted: bool = True
+    workspace: Workspace,
+    selection: Selection,
+    change: Callable[[], T],
+    *,
+    wanted: bool = True,
+    dry_run: bool = False,
 ) -> tuple[T, list[dict[str, Any]]]:
     """Run ``change`` (a bulk action on ``selection``) and, when ``wanted``, find the
     records it changed, as they are after it (``--format json``).
 
     One write: the records read before and after are exactly those the action saw.
+    With ``dry_run`` the write is a :meth:`~clientcard.Workspace.preview`: every
+    check of the real run runs, and nothing is kept.
     """
-    if not wanted:
+    if not wanted and not dry_run:
         return change(), []
-    with workspace.batch():
+    with workspace.preview() if dry_run else workspace.batch():
         before = {doc["id"]: doc for doc in workspace.customers_json(selection)}
         result = change()
         after = workspace.customers_json(Selection(ids=tuple(before))) if before else []
     return result, [doc for doc in after if doc != before[doc["id"]]]
+
+
+def dry_flag(dry_run: bool) -> dict[str, bool]:
+    """``{"dry_run": true}`` to add to a dry run's JSON, which is otherwise what the
+    real run prints; nothing for the real run."""
+    return {"dry_run": True} if dry_run else {}
+
+
+def ids_text(ids: list[int], most: int = 20) -> str:
+    """Customer ids for a message: the first ``most``, then how many more."""
+    shown = ", ".join(map(str, ids[:most]))
+    return shown + (f" ... and {len(ids) - most} more" if len(ids) > most else "")
 
 
 def with_ids(selection: Selection, ids: tuple[int, ...]) -> Selection:

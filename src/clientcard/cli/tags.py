@@ -7,7 +7,13 @@ import click
 from clientcard.cli import ClientcardGroup
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
-from clientcard.cli.selection import changed_records, selection_options, with_ids
+from clientcard.cli.selection import (
+    changed_records,
+    dry_flag,
+    ids_text,
+    selection_options,
+    with_ids,
+)
 from clientcard.core.errors import ClientcardError
 from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
@@ -45,21 +51,16 @@ def _tagging(name: str, done: str, doc: str) -> None:
         fmt: str,
     ) -> None:
         chosen = _target(selection, ids)
-        if dry_run:
-            selected = workspace.select(chosen)
-            if fmt == "json":
-                print_json({"dry_run": True, "selected": len(selected), "ids": selected})
-                return
-            click.echo(f"would change up to {len(selected)} customer(s)")
-            return
         apply = workspace.add_tags if name == "add" else workspace.remove_tags
         count, records = changed_records(
-            workspace, chosen, lambda: apply(tags, chosen), wanted=fmt == "json"
+            workspace, chosen, lambda: apply(tags, chosen), wanted=fmt == "json", dry_run=dry_run
         )
         if fmt == "json":
-            print_json({done: count, "customers": records})
-            return
-        click.echo(f"{done} {count} customer(s)")
+            print_json({done: count, "customers": records} | dry_flag(dry_run))
+        elif dry_run:
+            click.echo(f"would change {count} customer(s): {ids_text([r['id'] for r in records])}")
+        else:
+            click.echo(f"{done} {count} customer(s)")
 
 
 _JSON_HELP = '--format json prints {"%s": N, "customers": [each changed record, as now]}.'

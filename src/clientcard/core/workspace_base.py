@@ -141,6 +141,10 @@ rule_set = "lifecycle"
 """
 
 
+class _Discard(Exception):
+    """Raised at the end of :meth:`WorkspaceBase.preview` so the store rolls the write back."""
+
+
 class WorkspaceBase:
     """What every part of a workspace stands on (see :class:`Workspace`).
 
@@ -286,6 +290,28 @@ class WorkspaceBase:
         """Make every operation inside the block one write: all of it lands, or none."""
         with self._write():
             yield
+
+    @contextmanager
+    def preview(self) -> Iterator[None]:
+        """Run the block as one write, then throw the write away.
+
+        Every check the real operations make runs (values, required fields,
+        unique external ids, references), so an error a real run would raise is
+        raised here too; on success nothing is stored and no event hook is
+        called.  This is what every ``--dry-run`` uses::
+
+            with workspace.preview():
+                changed = workspace.update_customers(selection, {"visits": 3})
+        """
+        if self._events is not None:
+            # Discarding a nested write would discard the enclosing one with it.
+            raise WorkspaceError("a preview cannot run inside a batch or another write")
+        try:
+            with self._write():
+                yield
+                raise _Discard
+        except _Discard:
+            pass
 
     @contextmanager
     def _write(self) -> Iterator[WriteSession]:
