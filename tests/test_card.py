@@ -78,7 +78,9 @@ def test_spend_from_bookings_when_no_payment_is_recorded(workspace: Workspace) -
     assert empty["first_visit"] is None and empty["next_booking"] is None
 
 
-def test_a_total_that_leaves_amounts_out_says_which_and_why(workspace: Workspace) -> None:
+def test_a_total_that_leaves_amounts_out_says_which_and_why(
+    run: RunCLI, workspace: Workspace
+) -> None:
     # prices in another currency: never added to euros, and shown apart
     dee = workspace.add_customer("Dee").id
     workspace.record_booking(dee, day(-9), amount="40 USD")
@@ -102,14 +104,19 @@ def test_a_total_that_leaves_amounts_out_says_which_and_why(workspace: Workspace
     # a payment beside the bookings: spend is what was received (nothing yet)
     eve = workspace.add_customer("Eve").id
     workspace.record_booking(eve, day(-3), amount="60 EUR")
+    workspace.record_booking(eve, day(-2), amount="20 USD")
     workspace.record_payment(eve, "60 EUR", status="due", due_date=day(20))
     numbers = workspace.card(eve, as_of=TODAY)["analytics"]
     assert numbers["total_spent"] == {"amount": "0.00", "currency": "EUR"}
-    assert (numbers["spent_from"], numbers["left_out"][0]["amount"]) == (
-        "payments",
-        {"amount": "60.00", "currency": "EUR"},
-    )
-    assert "spend is what was received" in numbers["left_out"][0]["why"]
+    assert numbers["spent_from"] == "payments"
+    assert [(n["amount"]["amount"], n["amount"]["currency"]) for n in numbers["left_out"]] == [
+        ("60.00", "EUR"),
+        ("20.00", "USD"),
+    ]
+    assert all("spend is what was received" in n["why"] for n in numbers["left_out"])
+    # the card says it under the total, where the reader wonders
+    shown = run("customers", "show", str(eve)).stdout
+    assert "60.00 EUR: prices of completed bookings" in " ".join(shown.split())
     # nothing left out: nothing to say
     fay = workspace.add_customer("Fay").id
     workspace.record_booking(fay, day(-3), amount="60 EUR")

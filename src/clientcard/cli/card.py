@@ -213,6 +213,10 @@ def print_card(data: dict[str, Any], workspace: Workspace) -> None:
         ("", ""),
         [
             ("Total spent", money_text(numbers["total_spent"])),
+            *[
+                ("  not added", f"{money_text(left['amount'])}: {left['why']}")
+                for left in numbers["left_out"]
+            ],
             ("Completed visits", numbers["completed_visits"]),
             ("Average spend", money_text(numbers["average_spend"])),
             (

@@ -7,7 +7,7 @@ facts, documents (as stored) and the day, and return JSON-ready data, which
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -62,54 +62,60 @@ def left_out(facts: Facts, opening_total: Any, *, from_payments: bool) -> list[d
     and once payments are recorded, spend is what was received, so completed
     bookings' prices are not added on top (a paid visit would count twice).
     """
+    prices = _by_currency(
+        b["amount"]
+        for b in facts.bookings
+        if b["status"] == "completed" and b["date"] <= facts.today
+    )
+    received = _by_currency(
+        p["amount"]
+        for p in facts.payments
+        if p["status"] == "received"
+        and facts.local_day(p["paid_at"] or p["recorded_at"]) <= facts.today
+    )
     out: list[dict[str, Any]] = []
-    if from_payments and facts.completed_spend:
-        out.append(
-            {
-                "amount": money(facts.completed_spend, facts.currency),
-                "why": "prices of completed bookings: with payments recorded, "
-                "spend is what was received",
-            }
-        )
+    if from_payments:
+        for code, amount in prices.items():
+            out.append(
+                {
+                    "amount": _money(amount, code),
+                    "why": "prices of completed bookings: with payments recorded, "
+                    "spend is what was received",
+                }
+            )
     if facts.currency is None:
         return out
+    counted = received if from_payments else prices
     elsewhere: dict[str, Decimal] = {}
-    counted = (
-        (
-            p["amount"]
-            for p in facts.payments
-            if p["status"] == "received"
-            and facts.local_day(p["paid_at"] or p["recorded_at"]) <= facts.today
-        )
-        if from_payments
-        else (
-            b["amount"]
-            for b in facts.bookings
-            if b["status"] == "completed" and b["date"] <= facts.today
-        )
-    )
-    for value in (*counted, opening_total):
-        other = _foreign(value, facts.currency)
-        if other is not None:
-            elsewhere[other[1]] = elsewhere.get(other[1], Decimal(0)) + other[0]
+    for code, amount in (*counted.items(), *_by_currency([opening_total]).items()):
+        if code != facts.currency:
+            elsewhere[code] = elsewhere.get(code, Decimal(0)) + amount
     for code, amount in sorted(elsewhere.items()):
         out.append(
             {
-                "amount": {"amount": format(amount, "f"), "currency": code},
+                "amount": _money(amount, code),
                 "why": f"in {code}, not the workspace currency {facts.currency}",
             }
         )
     return out
 
 
-def _foreign(value: Any, currency: str) -> tuple[Decimal, str] | None:
-    """A stored money value's amount and currency when that currency is not ``currency``."""
-    if not isinstance(value, dict) or value.get("currency") in (None, currency):
-        return None
-    try:
-        return Decimal(value["amount"]), value["currency"]
-    except (InvalidOperation, KeyError, TypeError, ValueError):
-        return None
+def _by_currency(values: Iterable[Any]) -> dict[str, Decimal]:
+    """Stored money values added up per currency, in order of first appearance."""
+    sums: dict[str, Decimal] = {}
+    for value in values:
+        if not isinstance(value, dict) or not value.get("currency"):
+            continue
+        try:
+            amount = Decimal(value["amount"])
+        except (InvalidOperation, KeyError, TypeError, ValueError):
+            continue
+        sums[value["currency"]] = sums.get(value["currency"], Decimal(0)) + amount
+    return sums
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, str]:
+    return {"amount": format(amount, "f"), "currency": currency}
 
 
 def _on(doc: Doc) -> tuple[str, str]:
