@@ -484,6 +484,9 @@ def test_a_preview_keeps_nothing_and_tells_no_one(workspace: Workspace) -> None:
         assert ws.count_customers() == 2  # inside, the preview sees its own changes
     assert ws.count_customers() == 1 and ws.get_customer(1).email is None
     assert heard == [1]
-    with pytest.raises(WorkspaceError, match="preview cannot run inside a batch"), ws.batch():
-        with ws.preview():
-            pass
+    with (
+        pytest.raises(WorkspaceError, match="preview cannot run inside a batch"),
+        ws.batch(),
+        ws.preview(),
+    ):
+        pass
