@@ -2,7 +2,7 @@
 
 Customers carry hostile values: formula starts, commas, quotes, line breaks,
 right-to-left text, emoji and leading zeros.  Every value must come back as
-it was stored (xlsx: after :func:`restore`), and nothing may become a formula.
+it was stored, and nothing may become a formula.
 """
 
 from __future__ import annotations
@@ -22,8 +22,16 @@ import pytest
 import vobject
 
 from clientcard import Workspace
-from clientcard.core.export import ExportContext, Exporter, columns, restore
+from clientcard.core.export import (
+    XLSX_UNGUARDED,
+    ExportContext,
+    Exporter,
+    columns,
+    neutralise,
+    restore,
+)
 from clientcard.core.fields import FieldSchema
+from clientcard.core.import_customers import import_customers
 from clientcard.core.model import FieldDef
 from clientcard.core.store import Doc
 from clientcard.plugins.exporters import vcard, xlsx
@@ -97,7 +105,7 @@ def sheet_rows(path: Path | io.BytesIO) -> list[list[Any]]:
 # -- xlsx ------------------------------------------------------------------------------
 
 
-def test_xlsx_holds_every_value_as_text_that_restores_exactly(
+def test_xlsx_holds_every_value_as_text_exactly_as_stored(
     hostile: Workspace, tmp_path: Path
 ) -> None:
     assert hostile.export("xlsx", tmp_path / "out.xlsx") == 4
@@ -133,13 +141,20 @@ def test_xlsx_holds_every_value_as_text_that_restores_exactly(
     assert [r[0] for r in rows] == ["1", "2", "3", "4"]
     by_key = [dict(zip(header, r, strict=True)) for r in rows]
     ana, ali, zoe, plain = by_key
-    # formula starts carry the apostrophe; everything else is as stored
-    assert ana["Name"] == "'" + FORMULA
-    assert ana["Phone"] == "'+390612345678"  # E.164, as stored, guarded
-    assert ana["Nickname"] == "'+1 555"
-    assert ali["External id"] == "'-12" and ali["Nickname"] == "'-5"
-    assert zoe["Nickname"] == "'@SUM(A1:A9)"
-    assert plain["Nickname"] == "''=already quoted"
+    # a text cell is never evaluated: formula starts need (and get) no apostrophe
+    assert ana["Name"] == FORMULA
+    assert ana["Phone"] == "+390612345678"  # E.164, as stored
+    assert ana["Nickname"] == "+1 555"
+    assert ali["External id"] == "-12" and ali["Nickname"] == "-5"
+    assert zoe["Nickname"] == "@SUM(A1:A9)"
+    assert plain["Nickname"] == "'=already quoted"
+    # ... but Excel's own "typed as text" mark keeps them text when a cell is edited
+    by_cell = {c.value: c for row in cells[1:] for c in row if c.value is not None}
+    quoted = {value for value, c in by_cell.items() if c.quotePrefix}
+    assert quoted == {FORMULA, "+390612345678", "+1 555", "-12", "-5", "@SUM(A1:A9)"} | {
+        "+447911123456"
+    }
+    assert book.custom_doc_props[XLSX_UNGUARDED].value
     # leading zeros, an error code and dates stay text
     assert ana["External id"] == "007" and ana["Postal code"] == "00123"
     assert zoe["Postal code"] == "#N/A"
@@ -147,15 +162,10 @@ def test_xlsx_holds_every_value_as_text_that_restores_exactly(
     assert ana["Notes"] == NOTES
     assert ali["Name"] == PERSIAN and zoe["Name"] == EMOJI
     assert ana["Tags"] == "vip, a,b; c"
-    restored = {key: restore(value) for key, value in ana.items() if value is not None}
-    assert restored["Name"] == FORMULA and restored["Nickname"] == "+1 555"
-    assert restore(plain["Nickname"]) == "'=already quoted"
     assert plain["E-mail"] is None and plain["Notes"] is None
 
 
-def test_xlsx_cells_are_what_csv_writes_and_restore_to_the_values(
-    hostile: Workspace, tmp_path: Path
-) -> None:
+def test_xlsx_cells_are_the_values_csv_guards(hostile: Workspace, tmp_path: Path) -> None:
     hostile.export("xlsx", tmp_path / "out.xlsx")
     hostile.export("csv", tmp_path / "out.csv")
     with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as file:
@@ -163,10 +173,11 @@ def test_xlsx_cells_are_what_csv_writes_and_restore_to_the_values(
     from_sheet = [
         ["" if v is None else v for v in row] for row in sheet_rows(tmp_path / "out.xlsx")
     ]
-    assert from_sheet == written
     context = context_for(hostile)
     values = [context.row(doc) for doc in hostile.customers_json()]
-    assert [[restore(v) for v in row] for row in from_sheet[1:]] == values
+    assert from_sheet[1:] == values
+    assert written[1:] == [[neutralise(v) for v in row] for row in values]
+    assert [[restore(v) for v in row] for row in written[1:]] == values
 
 
 def test_xlsx_headers_are_keys_when_asked_and_only_the_fields_asked(
@@ -175,7 +186,7 @@ def test_xlsx_headers_are_keys_when_asked_and_only_the_fields_asked(
     hostile.export("xlsx", tmp_path / "out.xlsx", fields=["name", "Postal code"], keys=True)
     assert sheet_rows(tmp_path / "out.xlsx") == [
         ["name", "postal_code"],
-        ["'" + FORMULA, "00123"],
+        [FORMULA, "00123"],
         [PERSIAN, None],
         [EMOJI, "#N/A"],
         ["Plain", None],
@@ -197,9 +208,80 @@ def test_xlsx_replaces_what_xml_cannot_hold_and_keeps_tabs_and_line_breaks(
     XlsxExporter().write(iter(docs), context, out)
     assert sheet_rows(io.BytesIO(out.getvalue()))[1:] == [
         ["1", "bell\ufffd and nul\ufffd", None],
-        ["2", "'\t=tab first", "'\ncarriage"],  # XML reads a lone CR as LF
+        ["2", "\t=tab first", "\ncarriage"],  # XML reads a lone CR as LF
         ["3", "in\tside\nlines", None],
     ]
+
+
+#: values a spreadsheet could take for a formula or a number, and apostrophes that
+#: could be taken for a guard
+GUARDABLE = ["=1+1", "+39 06 1234", "-5", "@cmd", "=", "-", "'", "'plain", "'=quoted", "''=2"]
+
+
+def guardable(ws: Workspace, *, visits: str = "integer") -> Workspace:
+    """``ws`` with a nickname and a visits field (of type ``visits``)."""
+    ws.add_field("nickname", type="text", label="Nickname")
+    ws.add_field("visits", type=visits, label="Visits")
+    return ws
+
+
+def kept(ws: Workspace) -> list[tuple[Any, ...]]:
+    return [(c.name, c.phone, c.fields) for c in ws.customers()]
+
+
+@pytest.mark.parametrize("format", ["xlsx", "csv"])
+def test_formula_starts_and_apostrophes_import_back_exactly(
+    workspace: Workspace, tmp_path: Path, format: str
+) -> None:
+    guardable(workspace).add_customers(
+        [
+            {"name": value, "nickname": value, "phone": f"06 1234 56{n:02}"}
+            for n, value in enumerate(GUARDABLE)
+        ]
+    )
+    stored = kept(workspace)
+    assert stored[0] == ("=1+1", "+390612345600", {"nickname": "=1+1"})
+    workspace.export(format, tmp_path / f"all.{format}")
+    with Workspace.init(tmp_path / "again", settings={"workspace.region": "IT"}) as again:
+        import_customers(guardable(again), tmp_path / f"all.{format}")
+        assert kept(again) == stored
+
+
+def test_an_xlsx_exported_with_apostrophes_imports_without_them(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    # as clientcard wrote XLSX before it marked its exports: guarded like CSV
+    book = openpyxl.Workbook()
+    sheet = book.worksheets[0]
+    sheet.append(["Name", "Phone", "Nickname"])
+    sheet.append(["'=1+1", "'+390612345678", "''=2"])
+    sheet.append(["'plain", None, "'"])
+    book.save(tmp_path / "old.xlsx")
+    import_customers(guardable(workspace), tmp_path / "old.xlsx")
+    assert kept(workspace) == [
+        ("=1+1", "+390612345678", {"nickname": "'=2"}),
+        ("'plain", None, {"nickname": "'"}),
+    ]
+
+
+def test_rejected_rows_of_an_xlsx_are_written_guarded(workspace: Workspace, tmp_path: Path) -> None:
+    # a workbook of another program, and an export whose visits the import refuses
+    book = openpyxl.Workbook()
+    book.worksheets[0].append(["Name", "Visits"])
+    book.worksheets[0].append(["=1+1", "three"])
+    book.worksheets[0]["A2"].data_type = "s"  # text, as typed after an apostrophe
+    book.save(tmp_path / "theirs.xlsx")
+    guardable(workspace, visits="text").add_customer("@cmd", fields={"visits": "-5 or so"})
+    workspace.export("xlsx", tmp_path / "ours.xlsx", fields=["name", "visits"])
+    with Workspace.init(tmp_path / "again", settings={"workspace.region": "IT"}) as again:
+        guardable(again)
+        rejected = []
+        for path in (tmp_path / "theirs.xlsx", tmp_path / "ours.xlsx"):
+            report = import_customers(again, path, skip_invalid=True)
+            assert report.rejected_path is not None
+            with report.rejected_path.open(encoding="utf-8-sig", newline="") as handle:
+                rejected += list(csv.reader(handle))[1:]
+    assert [row[1:3] for row in rejected] == [["'=1+1", "three"], ["'@cmd", "'-5 or so"]]
 
 
 # -- vcard -----------------------------------------------------------------------------
@@ -378,7 +460,7 @@ def test_cli_exports_only_the_selection(hostile: Workspace, run: RunCLI, tmp_pat
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"exported 2 customer(s) to {out}\n"
     rows = sheet_rows(out)
-    assert [(r[0], r[1]) for r in rows[1:]] == [("1", "'" + FORMULA), ("2", PERSIAN)]
+    assert [(r[0], r[1]) for r in rows[1:]] == [("1", FORMULA), ("2", PERSIAN)]
 
     cards = tmp_path / "vip.vcf"
     result = run("export", "--format", "vcard", "-o", str(cards), "--tag", "newsletter")

@@ -23,13 +23,23 @@ from clientcard.core.store import Doc
 #: what a spreadsheet may run as a formula when a cell starts with it
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+#: The custom document property of an XLSX export whose cells hold the values as
+#: they are: text cells never run as formulas, so they need no apostrophe.  An XLSX
+#: without it (exported before clientcard marked its exports, or a CSV export saved
+#: as a workbook) may hold values guarded by :func:`neutralise`, which import restores.
+XLSX_UNGUARDED = "clientcard.unguarded"
+
 #: columns every export can have besides the fields, with their labels
 EXTRA_COLUMNS = {"id": "Id", "status": "Status", "tier": "Tier", "tags": "Tags"}
 
 
 def neutralise(text: str) -> str:
-    """``text`` made safe for a spreadsheet cell: a leading apostrophe before a formula
-    start (and before an apostrophe that protects one, so :func:`restore` is exact)."""
+    """``text`` made safe for a CSV cell: a leading apostrophe before a formula start
+    (and before an apostrophe that protects one, so :func:`restore` is exact).
+
+    Only for formats a spreadsheet evaluates as it opens them (CSV, TSV): an XLSX
+    text cell is never a formula, and an apostrophe there is only shown.
+    """
     if text.startswith(FORMULA_STARTS) or (
         text.startswith("'") and text.lstrip("'").startswith(FORMULA_STARTS)
     ):

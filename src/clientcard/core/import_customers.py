@@ -5,8 +5,10 @@ The header row names each column's field, by key or by label, in any case
 commas; ``id``, ``status`` and ``tier`` (which ``clientcard export`` writes)
 are read past.  Every cell goes through its field's type, exactly as a value
 typed on the command line does, after :func:`~clientcard.core.export.restore`
-takes off the apostrophe an export put before a formula-like value, so an
-export imports back to the same records.
+takes off the apostrophe a CSV export put before a formula-like value, so an
+export imports back to the same records.  An XLSX export holds its values as
+they are (marked :data:`~clientcard.core.export.XLSX_UNGUARDED`); a workbook
+without that mark is read as older exports wrote it, with apostrophes.
 
 All or nothing by default: every problem of every row is reported (row as a
 spreadsheet numbers it, column, value, reason) and nothing is written.  With
@@ -43,7 +45,7 @@ from clientcard.core.duplicates import (
     name_tokens,
 )
 from clientcard.core.errors import ValidationError
-from clientcard.core.export import restore
+from clientcard.core.export import FORMULA_STARTS, XLSX_UNGUARDED, neutralise, restore
 from clientcard.core.fields import FieldSchema
 from clientcard.core.importing import (
     DateFormat,
@@ -57,6 +59,8 @@ from clientcard.core.importing import (
 from clientcard.core.memory import gc_paused
 
 if TYPE_CHECKING:
+    from openpyxl import Workbook
+
     from clientcard.core.workspace import Workspace
 
 FORMATS = ("csv", "xlsx")
@@ -347,19 +351,33 @@ def _xlsx_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     except (OSError, InvalidFileException, KeyError, ValueError) as exc:
         raise ImportFileError(f"cannot read {path} as an XLSX workbook: {exc}") from None
     sheet = book.worksheets[0]
+    guard = _xlsx_guard(book)
     found = sheet.iter_rows(values_only=True)
-    header = [_cell_text(v) for v in next(found, ())]
+    header = [guard(_cell_text(v)) for v in next(found, ())]
     if not any(h.strip() for h in header):
         raise ImportFileError(f"{path}: the first row must name the columns; it is empty")
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         for number, values in enumerate(found, start=2):
-            cells = [_cell_text(v) for v in values]
+            cells = [guard(_cell_text(v)) for v in values]
             if any(c.strip() for c in cells):
                 yield number, cells
         book.close()
 
     return header, rows()
+
+
+def _xlsx_guard(book: Workbook) -> Callable[[str], str]:
+    """How a cell's text becomes the same value as a CSV export holds it (guarded by
+    :func:`neutralise`): the form the checks :func:`restore` and the rejected rows'
+    CSV file keeps, whichever way the workbook was written."""
+    # (types-openpyxl lacks custom_doc_props, which openpyxl has had since 3.1)
+    marks = book.custom_doc_props  # type: ignore[attr-defined]
+    if any(p.name == XLSX_UNGUARDED for p in marks):
+        return neutralise  # the cells hold the values as they are
+    # not marked: an apostrophe before a formula start is the guard an older export
+    # put there (or a CSV export saved as a workbook); guard what has none
+    return lambda text: neutralise(text) if text.startswith(FORMULA_STARTS) else text
 
 
 def _cell_text(value: Any) -> str:

@@ -1,13 +1,16 @@
 """The ``xlsx`` exporter: an Excel workbook, one row per customer, every value as text.
 
 One sheet, "Customers": a bold header row (frozen, so it stays in view), then
-each customer's values as the text the import reads back (what the CSV
-exporter writes).  Every cell is a text cell, so a leading zero ("00123") is
-kept, and a value is never turned into a number, a date, an error ("#N/A") or
-a formula.  A value a spreadsheet would run as a formula is also neutralised
-with a leading apostrophe, as in CSV (see
-:func:`clientcard.core.export.neutralise`), so that it stays text when the
-sheet is edited or saved as CSV; clientcard's import takes it off again.
+each customer's values as the text the import reads back.  Every cell is a
+text cell, so a leading zero ("00123") is kept, and a value is never turned
+into a number, a date, an error ("#N/A") or a formula.  A text cell is never
+evaluated, so a value starting with "=", "+", "-" or "@" (every phone number)
+is written as it is, with no apostrophe before it as CSV needs; its cell is
+marked "quote prefix", Excel's own mark of text typed after an apostrophe,
+which shows nothing but keeps the cell text when someone edits it.  The
+workbook carries the custom property
+:data:`~clientcard.core.export.XLSX_UNGUARDED`, which tells clientcard's
+import that its cells hold the values as they are.
 
 XML cannot hold most control characters (tab, line feed and carriage return
 it can): each one in a value is written as U+FFFD, the replacement character,
@@ -25,7 +28,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING
 
-from clientcard.core.export import ExportContext, Exporter, neutralise
+from clientcard.core.export import FORMULA_STARTS, XLSX_UNGUARDED, ExportContext, Exporter
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.store import Doc
 
@@ -49,9 +52,14 @@ class XlsxExporter(Exporter):
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.cell.cell import ERROR_CODES
+        from openpyxl.packaging.custom import StringProperty
         from openpyxl.styles import Font
 
         book = Workbook(write_only=True)
+        # (types-openpyxl lacks custom_doc_props, which openpyxl has had since 3.1)
+        book.custom_doc_props.append(  # type: ignore[attr-defined]
+            StringProperty(name=XLSX_UNGUARDED, value="cells hold the values as they are")
+        )
         sheet = book.create_sheet(SHEET)
         sheet.freeze_panes = "A2"
         bold = Font(bold=True)
@@ -61,17 +69,22 @@ class XlsxExporter(Exporter):
             if not text:
                 return None  # a blank cell
             text = _NOT_XML.sub("\ufffd", text)
-            if font is None and not text.startswith("=") and text not in ERROR_CODES:
+            formula_like = text.startswith(FORMULA_STARTS)
+            if font is None and not formula_like and text not in ERROR_CODES:
                 return text  # (faster: openpyxl makes any other text a text cell)
             made = WriteOnlyCell(sheet, text)
             made.data_type = "s"  # not a formula or an error, as openpyxl would make it
+            if formula_like:
+                # Excel re-reads an edited cell as typed: "+39..." would become a
+                # number, "=..." a formula, unless the cell says it was typed as text
+                made.quotePrefix = True
             if font is not None:
                 made.font = font
             return made
 
         sheet.append([cell(header, bold) for header in context.headers])
         for doc in docs:
-            sheet.append([cell(neutralise(value)) for value in context.row(doc)])
+            sheet.append([cell(value) for value in context.row(doc)])
         book.save(out)
 
 
