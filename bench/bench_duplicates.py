@@ -6,7 +6,8 @@ customers (default 100,000; region IT, a ``birth_date`` date field and a
 
 - people entered more than once: about one in ten has a second record (some a
   third), each written differently -- a typo in the first or last name,
-  first and last names swapped, upper or lower case, accents dropped, or the
+  first and last names swapped, upper or lower case, accents dropped, a
+  Persian name in the other script (Shirin, شیرین), or the
   same -- with the phone typed in another format (``+39 347 123 4567``,
   ``347 1234567``, ``0039 3471234567`` ...), the e-mail kept (sometimes in
   other capitals) or not, the birth date kept or not; a few share nothing but
@@ -61,7 +62,7 @@ from bench_customers import CLI, Report, timed
 from clientcard import Workspace
 
 #: bump when the generated data changes, so cached workspaces are rebuilt
-DUPLICATES_VERSION = 2
+DUPLICATES_VERSION = 3
 CLI_TARGET = 30.0
 RECALL_TARGET = 0.9
 PRECISION_TARGET = 0.95
@@ -137,13 +138,29 @@ def _plain(text: str) -> str:
 
 
 def _squeezed(name: str) -> str:
-    """A first name without case, accents and doubled letters: its spellings agree."""
-    plain = _plain(name).casefold()
+    """A first name without case, accents and doubled letters, in Latin letters: its
+    spellings agree (Niccolò and Nicolò, Shirin and شیرین)."""
+    plain = _plain(generate.PERSIAN_LATIN.get(name, name)).casefold()
     return "".join(c for at, c in enumerate(plain) if at == 0 or plain[at - 1] != c)
+
+
+#: Persian names in Persian script, by their Latin spelling
+_PERSIAN = {latin: name for name, latin in generate.PERSIAN_LATIN.items()}
+
+
+def _other_script(word: str) -> str | None:
+    """A Persian name in the other script (Shirin: شیرین), or None."""
+    if word in generate.PERSIAN_LATIN:
+        return generate.PERSIAN_LATIN[word].capitalize()
+    return _PERSIAN.get(word.lower())
 
 
 def _variant(first: str, last: str, rng: random.Random) -> tuple[str, str]:
     """How the name of a duplicate record is written, and which change that was."""
+    # a Persian name is written in Latin letters one time, in Persian the other
+    first_, last_ = _other_script(first), _other_script(last)
+    if (first_ or last_) and rng.random() < 0.3:
+        return f"{first_ or first} {last_ or last}", "script"
     roll = rng.random()
     if roll < 0.3:
         if rng.random() < 0.5:

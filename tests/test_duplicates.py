@@ -114,6 +114,84 @@ def test_name_words_are_folded_and_split_on_punctuation() -> None:
     assert compare_names("a", "b", ("dell", "orto"), ("dellorto",))[0] == 1.0
 
 
+# -- names in two scripts ----------------------------------------------------------------
+
+
+def test_a_name_in_persian_and_in_latin_letters_sharing_a_phone_is_one_person(
+    workspace: Workspace,
+) -> None:
+    latin = workspace.add_customer("Zahra Mohammadi", phone="333 111 2222")
+    persian = workspace.add_customer("زهرا محمدی", phone="+39 333 1112222")
+    (group,) = workspace.find_duplicates()  # the default threshold
+    assert group.ids == (latin.id, persian.id)
+    assert group.reasons == ("same phone", "same name in another script")
+    assert group.score > 0.9
+    # typed on an Arabic keyboard (yeh, kaf), with a vowel mark, the surname first
+    arabic = workspace.add_customer("محمدي زَهرا", phone="333 111 2222")
+    assert workspace.find_duplicates()[0].ids == (latin.id, persian.id, arabic.id)
+
+
+def test_a_family_in_two_scripts_stays_below_the_default_threshold(
+    workspace: Workspace,
+) -> None:
+    home = "333 111 2222"
+    zahra = workspace.add_customer("Zahra Mohammadi", phone=home)
+    zahra_fa = workspace.add_customer("زهرا محمدی", phone=home)
+    ali_fa = workspace.add_customer("علی محمدی", phone=home)
+    maryam_fa = workspace.add_customer("مریم محمدی", phone=home)
+    hassan = workspace.add_customer("Hassan Mohammadi", phone=home)
+    hossein_fa = workspace.add_customer("حسین محمدی", phone=home)  # Hassan's consonants
+    assert [g.ids for g in workspace.find_duplicates()] == [(zahra.id, zahra_fa.id)]
+    true_score = workspace.find_duplicates()[0].score
+    rules = field_rules(workspace.schema(), DuplicatesSettings())
+    for a, b in [(zahra, ali_fa), (zahra, maryam_fa), (hassan, hossein_fa)]:
+        docs = [workspace.to_json(a), workspace.to_json(b)]
+        (group,) = detect(Records.from_docs(rules, docs), 0.0).groups
+        assert group.score < 0.7 < DuplicatesSettings().min_score < true_score, (a.name, b.name)
+        assert group.reasons[-1] in ("partly similar names", "different names")
+
+
+@pytest.mark.parametrize(
+    ("latin", "other"),
+    [
+        ("Zahra Mohammadi", "زهرا محمدی"),
+        ("Hossein Karimi", "حسین کریمی"),
+        ("Hoseyn Karimi", "حسین کریمی"),
+        ("Fatemeh Heydari", "فاطمه حیدری"),
+        ("Ghasem Mousavi", "قاسم موسوی"),
+        ("Qasem Musavi", "قاسم موسوی"),
+        ("Davood Abdollahi", "داوود عبداللهی"),
+        ("Reza Rezaei", "رضا رضایی"),
+        ("Mohammadreza Saeedi", "محمد رضا سعیدی"),  # one word in Latin, two in Persian
+        ("Mustafa Khalil", "مصطفى خليل"),  # Arabic
+        ("Ivan Petrov", "Иван Петров"),
+        ("Aleksandr Ivanov", "Александр Иванов"),
+        ("Giorgos Papadopoulos", "Γιώργος Παπαδόπουλος"),
+        ("David Levi", "דוד לוי"),
+    ],
+)
+def test_names_agree_across_scripts(latin: str, other: str) -> None:
+    similarity, reason = compare_names(latin, other, name_tokens(latin), name_tokens(other))
+    assert similarity >= 0.85, (similarity, reason)
+    assert reason in ("same name in another script", "similar name in another script")
+
+
+@pytest.mark.parametrize(
+    ("latin", "other"),
+    [
+        ("Hassan Karimi", "حسین کریمی"),  # the same consonants, not the same vowels
+        ("Ehsan Karimi", "حسن کریمی"),
+        ("Zahra Karimi", "زهره کریمی"),
+        ("Mina Karimi", "مینو کریمی"),
+        ("Ali Karimi", "رضا کریمی"),
+        ("Ivan Petrov", "Пётр Петров"),
+    ],
+)
+def test_other_names_across_scripts_do_not_pass_the_gate(latin: str, other: str) -> None:
+    similarity, _ = compare_names(latin, other, name_tokens(latin), name_tokens(other))
+    assert gate(similarity) < 1.0, similarity
+
+
 # -- families are not duplicates ---------------------------------------------------------
 
 

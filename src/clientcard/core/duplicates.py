@@ -25,6 +25,8 @@ explains the rules for a business; in short:
   whose values differ.  The gate is what keeps a family apart: a shared phone
   or e-mail with clearly different first names stays below the default
   threshold, and below a shared phone with a similar name.
+- **Names in two scripts** (``زهرا محمدی``, ``Zahra Mohammadi``) are compared
+  by how one reads in the other (:mod:`clientcard.core.scripts`).
 - **Groups** join pairs at or above the threshold (union-find, strongest pairs
   first); a group's score is that of the weakest pair needed to hold it
   together, i.e. the highest threshold at which it would still be one group.
@@ -42,6 +44,7 @@ from typing import Any
 import orjson
 from attrs import define, field, frozen
 
+from clientcard.core import scripts
 from clientcard.core.config import DuplicatesSettings
 from clientcard.core.errors import ConfigError
 from clientcard.core.fields import FieldSchema, Identity
@@ -218,7 +221,8 @@ def name_tokens(name: str) -> tuple[str, ...]:
 
 
 def _token_similarity(a: str, b: str) -> float:
-    """Two words of names: 1 when equal; a typo scores high, another name low."""
+    """Two words of names: 1 when equal (also in two scripts: "zahra", "زهرا"); a
+    typo scores high, another name low."""
     if a == b:
         return 1.0
     if len(a) == 1 or len(b) == 1:  # an initial: "M." for "Marco"
@@ -229,6 +233,11 @@ def _token_similarity(a: str, b: str) -> float:
 
 @lru_cache(maxsize=1 << 16)
 def _word_similarity(a: str, b: str) -> float:
+    if not (a.isascii() and b.isascii()):
+        # a word in another script (زهرا, zahra): by how one reads in the other
+        across = scripts.similarity(a, b, _word_similarity)
+        if across is not None:
+            return across
     from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
     similarity: float = JaroWinkler.normalized_similarity(a, b)
@@ -297,11 +306,25 @@ def compare_names(a: str, b: str, ta: tuple[str, ...], tb: tuple[str, ...]) -> t
     if "".join(ta) == "".join(tb):
         return 1.0, "same name spaced differently"
     similarity, swapped = _aligned(ta, tb)
+    if not (a.isascii() and b.isascii()) and _scripts(ta) != _scripts(tb):
+        if similarity < 1 and len(ta) != len(tb):
+            # one script joins what the other spaces: "Mohammadreza", "محمد رضا"
+            similarity = max(similarity, _token_similarity("".join(ta), "".join(tb)))
+        if similarity == 1:
+            return 1.0, "same name in another script"
+        if similarity >= GATE_HIGH:
+            return similarity, "similar name in another script"
     if similarity >= GATE_HIGH:
         return similarity, "similar name in swapped order" if swapped else "similar name (a typo?)"
     if similarity > GATE_LOW:
         return similarity, "partly similar names"
     return similarity, "different names"
+
+
+@lru_cache(maxsize=1 << 16)
+def _scripts(tokens: tuple[str, ...]) -> frozenset[str]:
+    """The scripts a name is written in."""
+    return frozenset(filter(None, map(scripts.script, tokens)))
 
 
 def gate(similarity: float) -> float:
