@@ -233,7 +233,7 @@ def test_the_schema_is_valid_2020_12_and_checks_submissions(workspace: Workspace
         (("visits",), "type"),
     }
     assert not validator.is_valid({"name": ""})  # a required text answer is not empty
-    assert not validator.is_valid({"name": "Ann", "phone": "333 123"})  # E.164 as stored
+    assert not validator.is_valid({"name": "Ann", "phone": "call me"})  # no number at all
     # what the schema accepts, the submission accepts
     result = workspace.submit_form("scheduling", good)
     assert result.created and result.customer is not None
@@ -571,3 +571,211 @@ def test_an_installed_collector_works_from_the_command_line(
     assert run("forms", "submit", "signup", good).stdout == "created customer 1 (Ann)\n"
     shown = json.loads(run("customers", "show", "1", "--format", "json").stdout)
     assert shown["fields"] == {"heard_from": "web"}
+
+
+# -- the schema and a submission agree ------------------------------------------------------
+
+#: for every built-in field type: the field's settings, typical answers as a widget
+#: rendering the schema sends them when a person fills the form in as people write
+#: (both must accept them), and clearly bad ones (both must refuse them)
+TYPICAL: dict[str, tuple[dict[str, Any], list[Any], list[Any]]] = {
+    "text": ({}, ["Ann Lee", "Zoë 🎉", "  Ann  "], ["two\nlines", 5, ["Ann"]]),
+    "long-text": ({}, ["Allergic to nuts,\nprefers mornings", "x"], [5, ["a"], {"a": "b"}]),
+    "url": (
+        {},
+        ["https://example.com", "http://example.com/a?q=1#top", "HTTPS://Example.com/Page"],
+        ["example.com", "www.example.com", "ftp://example.com", "https://", "https://a b.it", 5],
+    ),
+    "integer": ({}, [3, 0, -2, 1200], [3.5, "three", True, 10**20, [3]]),
+    "decimal": (
+        {},
+        ["12.5", "12,5", "1.234,5", "-3", "0,75", " 12.5 ", "۱۲٫۵"],  # noqa: RUF001
+        ["abc", "12 apples", "1e3", "--1", 12.5, [12]],
+    ),
+    "money": (
+        {},
+        [
+            {"amount": "12.50", "currency": "EUR"},
+            {"amount": "12,50", "currency": "EUR"},
+            {"amount": "1.234,50", "currency": "eur"},
+            {"amount": "40", "currency": "USD"},
+        ],
+        [
+            {"amount": "abc", "currency": "EUR"},
+            {"amount": "12.50"},
+            {"amount": 12.5, "currency": "EUR"},
+            {"amount": "12.50", "currency": "euro"},
+            "tip",
+        ],
+    ),
+    "date": (
+        {},
+        ["2025-03-01", "1990-12-31"],
+        ["yesterday", "2025-02-30", "2025-13-01", "01/03/2025", "20250301", 5],
+    ),
+    "datetime": (
+        {},
+        [
+            "2025-03-01T09:30",  # an HTML datetime-local input
+            "2025-03-01T09:30:00.000Z",  # JavaScript's toISOString()
+            "2025-03-01T09:30:00+01:00",
+            "2025-03-01 09:30",
+        ],
+        ["2025-03-01", "09:30", "2025-03-01T25:00", "tomorrow", 5],
+    ),
+    "email": (
+        {},
+        ["ann@example.com", "Ann.Lee+promo@Example.COM", "zoë@example.com"],
+        ["ann@", "ann", "ann@example", "ann@@example.com", "ann @example.com", 5],
+    ),
+    "phone": (
+        {},
+        [
+            "+39 312 345 6789",  # the example the schema gives
+            "340 555 1234",
+            "06 1234 5678",
+            "(06) 1234-5678",
+            "0039 312 345 6789",
+            "+393123456789",
+            "+1 415 555 0132",
+            "+44 20 7946 0958",
+            "+۹۸ ۹۱۲ ۳۴۵ ۶۷۸۹",
+        ],
+        ["12", "abc", "+39 312 345 6789 ext. 2", "+39 312 345 6789 0123 4567", 3123456789],
+    ),
+    "choice": ({"choices": ["cut", "colour"]}, ["cut", "colour"], ["perm", 5, ["cut"]]),
+    "multi-choice": (
+        {"choices": ["cut", "colour"]},
+        [["cut"], ["colour", "cut"]],
+        [["perm"], ["cut", "perm"], [5], {"cut": True}],
+    ),
+    "boolean": ({}, [True, False], ["maybe", 1, [True]]),
+    "address": (
+        {},
+        [
+            {"street": "Via Roma 1", "city": "Roma"},
+            {"city": "Roma", "postal_code": "00100", "country": "IT"},
+            {"city": "Roma", "lat": 41.9, "lon": 12.5},
+        ],
+        [
+            {"town": "Roma"},
+            {"city": 5},
+            {"city": "Roma", "lat": 41.9},
+            {"city": "Roma", "lat": 100, "lon": 1},
+            5,
+        ],
+    ),
+    "shipping-address": (
+        {},
+        [{"same_as_main": True}, {"city": "Roma"}],
+        [{"same_as_main": False}, {"town": "Roma"}, 5],
+    ),
+    "national-id": (
+        {"options": {"scheme": "ir"}},
+        ["0499370899", "049-937089-9", "۰۴۹۹۳۷۰۸۹۹"],
+        ["0499370899!", "#0499370899", 499370899, ["0499370899"]],
+    ),
+    "customer": ({}, [1], [0, -1, "Bob", 1.5]),
+    "consent": (
+        {},
+        [
+            {"given": True},
+            {"given": False},
+            {"given": True, "at": "2025-03-01T09:30:00Z"},
+            {"given": True, "at": "2025-03-01T09:30"},
+        ],
+        [
+            {"given": "yes"},
+            {"at": "2025-03-01T09:30:00Z"},
+            {"given": True, "at": "yesterday"},
+            {"given": True, "when": "now"},
+            5,
+        ],
+    ),
+}
+#: answers only the server can refuse: what no pattern says (a numbering plan, a
+#: check digit, a list of codes, a record that does not exist, a calendar's days)
+SERVER_ONLY: dict[str, list[Any]] = {
+    "phone": ["+39 000 000 0000"],
+    "national-id": ["0499370898", "123"],
+    "money": [{"amount": "12.50", "currency": "XYZ"}],
+    "customer": [99],
+    "url": ["https://example.com:99999"],
+    "datetime": ["2025-02-30T09:30"],
+}
+#: the Jalali calendar is an option of the date types
+JALALI: dict[str, tuple[list[Any], list[Any]]] = {
+    "date": (
+        ["1403/01/01", "۱۴۰۳/۰۱/۱۵", "1403-1-1"],  # noqa: RUF001 (Persian digits)
+        ["yesterday", "01/01/1403", 1403],
+    ),
+    "datetime": (["1403/01/01 09:30", "1403/01/01T09:30"], ["1403/01/01", "09:30"]),
+}
+
+
+def field_key(type: str, calendar: str = "") -> str:
+    return "t_" + type.replace("-", "_") + (f"_{calendar}" if calendar else "")
+
+
+@pytest.fixture
+def every_type(workspace: Workspace) -> Workspace:
+    """A workspace whose signup form asks one field of every built-in type."""
+    workspace.add_customer("Bob")  # customer 1, for customer references
+    for type, (settings, _, _) in TYPICAL.items():
+        workspace.add_field(field_key(type), type=type, forms=["signup"], **settings)
+    for type in JALALI:
+        options = {"calendar": "jalali"}
+        workspace.add_field(field_key(type, "jalali"), type=type, forms=["signup"], options=options)
+    return workspace
+
+
+def judged(workspace: Workspace, key: str, value: Any) -> tuple[bool, bool]:
+    """Whether the form's schema (validated as a widget would, formats too) and a
+    submission accept ``value`` as the answer ``key``."""
+    schema = workspace.form_schema("signup")
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    answers = {"name": "Ann", key: value}
+    by_schema = not any(e.path and e.path[0] == key for e in validator.iter_errors(answers))
+    try:
+        workspace.submit_form("signup", answers, dry_run=True)
+    except FormError as exc:
+        assert set(exc.errors) == {key}, exc.errors
+        return by_schema, False
+    return by_schema, True
+
+
+def test_every_field_type_has_typical_answers(workspace: Workspace) -> None:
+    assert sorted(TYPICAL) == sorted(workspace.field_types())
+
+
+@pytest.mark.parametrize("type", sorted(TYPICAL))
+def test_the_schema_and_a_submission_agree_on_typical_answers(
+    every_type: Workspace, type: str
+) -> None:
+    _, good, bad = TYPICAL[type]
+    found = {repr(v): judged(every_type, field_key(type), v) for v in good + bad}
+    assert found == {repr(v): (True, True) for v in good} | {repr(v): (False, False) for v in bad}
+
+
+@pytest.mark.parametrize("type", sorted(JALALI))
+def test_jalali_dates_agree_too(every_type: Workspace, type: str) -> None:
+    good, bad = JALALI[type]
+    found = {v: judged(every_type, field_key(type, "jalali"), v) for v in good + bad}
+    assert found == {v: (True, True) for v in good} | {v: (False, False) for v in bad}
+
+
+def test_what_no_pattern_can_check_the_server_refuses(every_type: Workspace) -> None:
+    found = {
+        (type, repr(v)): judged(every_type, field_key(type), v)
+        for type, values in SERVER_ONLY.items()
+        for v in values
+    }
+    assert found == dict.fromkeys(found, (True, False))
+
+
+def test_each_example_in_the_schema_is_accepted(every_type: Workspace) -> None:
+    properties = every_type.form_schema("signup")["properties"]
+    examples = [(key, v) for key, p in properties.items() for v in p.get("examples", ())]
+    assert ("phone", "+39 312 345 6789") in examples
+    for key, value in examples:
+        assert judged(every_type, key, value) == (True, True), (key, value)

@@ -158,7 +158,13 @@ class FieldType:
         return self.render(raw, field, ctx)
 
     def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
-        """Describe the stored JSON value as a JSON Schema fragment."""
+        """Describe an answer to a form as a JSON Schema fragment: what a widget sends
+        when a person writes the value as people do (a phone as typed, not E.164).
+
+        It must accept what :meth:`validate` accepts of that kind and refuse what it
+        refuses; where no pattern can tell (a check digit), accept what people write
+        and let :meth:`validate` have the last word.
+        """
         return {"type": "string"}
 
 

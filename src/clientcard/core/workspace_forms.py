@@ -10,11 +10,12 @@ write.  See docs/forms.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any
 
 from clientcard.core import customers as records
 from clientcard.core.customers import CUSTOMERS, FIELDS
-from clientcard.core.errors import FormError, ValidationError
+from clientcard.core.errors import FormError, ValidationError, shown
 from clientcard.core.fields import BUILTIN_KEYS
 from clientcard.core.forms import (
     TABLE_PREFIX,
@@ -79,8 +80,9 @@ class FormsPart(CustomersPart):
         """
         if not isinstance(answers, Mapping):
             raise ValidationError("answers", answers, "a JSON object of answers by field key")
-        context = self.store.read() if dry_run else self._write()
-        with context as session:
+        # a dry run makes the change and throws it away: the card's own checks (a
+        # reference to a customer that does not exist) refuse what they refuse for real
+        with self.preview() if dry_run else nullcontext(), self._write() as session:
             schema = self._schema(session)
             form = self._form(session, name)
             checked, problems = check_answers(form, schema, answers, self._form_collectors())
@@ -97,14 +99,20 @@ class FormsPart(CustomersPart):
                     if found:
                         matched_by, matched = key, found[0]
                         break
-            if dry_run:
-                found_doc = None if matched is None else records.existing(table, matched)
-                customer = None if found_doc is None else self._customer(found_doc)
-                return FormResult(name, matched is None, customer, checked, matched_by, True)
-            if matched is None:
-                (customer,) = self.add_customers([given])
-            else:
-                customer = self.update_customer(matched, given)
+            found_doc = None if matched is None else records.existing(table, matched)
+            before = None if found_doc is None else self._customer(found_doc)
+            try:
+                if matched is None:
+                    (customer,) = self.add_customers([given])
+                else:
+                    customer = self.update_customer(matched, given)
+            except ValidationError as exc:
+                if exc.field not in checked:
+                    raise
+                problem = f"{shown(exc.value)} is not valid; expected {exc.expected}"
+                raise FormError(name, {exc.field: problem}) from None
+        if dry_run:
+            return FormResult(name, matched is None, before, checked, matched_by, True)
         return FormResult(name, matched is None, customer, checked, matched_by)
 
     def _form(self, session: Any, name: str) -> Form:

@@ -27,7 +27,7 @@ from clientcard.core.fields import FieldContext, FieldType
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.model import FieldDef, JSONValue
 from clientcard.plugins.fields._common import titled
-from clientcard.plugins.fields.dates import DateTimeType
+from clientcard.plugins.fields.dates import DateTimeType, moment_schema
 
 _GIVEN = frozenset(
     {"yes", "y", "true", "1", "on", "given", "opted in", "opt in", "opt-in", "opted-in",
@@ -105,8 +105,7 @@ class ConsentType(FieldType):
             "properties": {
                 "given": {"type": "boolean"},
                 "at": {
-                    "type": "string",
-                    "format": "date-time",
+                    **moment_schema(field, ctx),
                     "description": "when consent was given or withdrawn (default: now)",
                 },
             },

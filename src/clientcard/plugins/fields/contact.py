@@ -20,7 +20,14 @@ from clientcard.plugins.fields._common import titled
 if TYPE_CHECKING:
     from phonenumbers import PhoneNumber
 
-_E164 = r"^\+[1-9][0-9]{1,14}$"
+#: a phone number as people write it, for forms: a + or not, 5 to 17 digits (also
+#: Persian and Arabic ones; "0039 ..." has two more than E.164's 15) and the spaces,
+#: dots, dashes, slashes and brackets between them.  Whether the numbering plan has
+#: the number is the server's to say, as no pattern can.
+_TYPED_PHONE = r"^\s*\+?[\s().\-/]*(?:[0-9\u0660-\u0669\u06f0-\u06f9][\s().\-/]*){5,17}$"
+#: an address with one @, a dot in its domain and no spaces (email-validator has the
+#: last word): what "format": "email" leaves unchecked in many validators
+_TYPED_EMAIL = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
 #: Shown when the workspace has no region, so no local example can be given.
 _FALLBACK_PHONE_EXAMPLE = "+39 312 345 6789"
 
@@ -86,7 +93,7 @@ class EmailType(FieldType):
         return str(raw)
 
     def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
-        return titled({"type": "string", "format": "email"}, field)
+        return titled({"type": "string", "format": "email", "pattern": _TYPED_EMAIL}, field)
 
 
 class PhoneType(FieldType):
@@ -137,7 +144,8 @@ class PhoneType(FieldType):
         return str(raw)
 
     def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
-        return titled({"type": "string", "pattern": _E164, "examples": [self._example(ctx)]}, field)
+        schema = {"type": "string", "pattern": _TYPED_PHONE, "examples": [self._example(ctx)]}
+        return titled(schema, field)
 
     def _parse(self, text: str, ctx: FieldContext) -> PhoneNumber:
         import phonenumbers

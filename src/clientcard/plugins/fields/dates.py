@@ -139,15 +139,30 @@ class DateTimeType(FieldType):
         return dates.show_moment(str(raw), calendar, ctx.timezone, exact=True)
 
     def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
-        if dates.field_calendar(field, ctx) == dates.JALALI:
-            # a Jalali date and time as typed, or the ISO date-time a picker sends
-            schema = {
-                "type": "string",
-                "pattern": f"{dates.DAY_PATTERN.removesuffix('$')}[T ]{dates.ANY_DIGIT}{{2}}:",
-                "x-calendar": "jalali",
-            }
-            return titled(schema, field)
-        return titled({"type": "string", "format": "date-time"}, field)
+        return titled(moment_schema(field, ctx), field)
+
+
+#: an ISO 8601 date and time, with or without seconds and an offset: what an HTML
+#: datetime-local input sends ("2025-03-01T09:30", read in the workspace's time
+#: zone) and what JavaScript's toISOString() does ("2025-03-01T08:30:00.000Z").
+#: "format": "date-time" would refuse the first, which needs an offset.
+ISO_MOMENT = (
+    r"^\s*[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
+    r"(:[0-5][0-9](\.[0-9]+)?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?\s*$"
+)
+
+
+def moment_schema(field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
+    """The JSON Schema of a date and time as the ``datetime`` type reads it for
+    ``field`` (whether a day exists is the server's to say)."""
+    if dates.field_calendar(field, ctx) == dates.JALALI:
+        # a Jalali date and time as typed, or the ISO date-time a picker sends
+        return {
+            "type": "string",
+            "pattern": f"{dates.DAY_PATTERN.removesuffix('$')}[T ]{dates.ANY_DIGIT}{{2}}:",
+            "x-calendar": "jalali",
+        }
+    return {"type": "string", "pattern": ISO_MOMENT}
 
 
 @hookimpl

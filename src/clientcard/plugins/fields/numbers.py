@@ -43,7 +43,12 @@ INT_MAX = 2**63 - 1
 MAX_DIGITS = 60
 
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
-_STORED_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
+_DIGITS = r"0-9\u0660-\u0669\u06f0-\u06f9"
+_SEPARATORS = r"\s.,'\u2019\u066b\u066c\u200e\u200f\u061c"
+#: a number as a person types it into a form, in any locale: a sign, digits (also
+#: Persian and Arabic ones), separators; which reading it has is the server's to say
+#: (the workspace's locale, or ambiguous), as no pattern can
+_TYPED_NUMBER = rf"^\s*[-+\u2212]?[{_SEPARATORS}]*[{_DIGITS}][{_DIGITS}{_SEPARATORS}]*$"
 
 #: the canonical form, read the same in every locale: what clientcard writes
 _CANONICAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -332,7 +337,7 @@ class DecimalType(FieldType):
         return unambiguous(str(raw))
 
     def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
-        return titled({"type": "string", "pattern": _STORED_DECIMAL}, field)
+        return titled({"type": "string", "pattern": _TYPED_NUMBER}, field)
 
 
 @frozen
@@ -446,13 +451,14 @@ class MoneyType(FieldType):
         return f"{unambiguous(raw['amount'])} {raw['currency']}"
 
     def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
-        currency: dict[str, Any] = {"type": "string", "pattern": "^[A-Z]{3}$"}
+        # any case, as typed; whether ISO 4217 has the code is the server's to say
+        currency: dict[str, Any] = {"type": "string", "pattern": r"^\s*[A-Za-z]{3}\s*$"}
         if ctx.currency:
             currency["default"] = ctx.currency
         schema = {
             "type": "object",
             "properties": {
-                "amount": {"type": "string", "pattern": _STORED_DECIMAL},
+                "amount": {"type": "string", "pattern": _TYPED_NUMBER},
                 "currency": currency,
             },
             "required": ["amount", "currency"],

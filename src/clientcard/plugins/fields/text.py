@@ -62,6 +62,9 @@ class LongTextType(FieldType):
 
 
 _WHITESPACE = re.compile(r"\s")
+#: http or https in any case, a host, no space inside: what the type accepts, but
+#: for what only parsing tells (a port that is no number)
+_TYPED_URL = r"^\s*[hH][tT][tT][pP][sS]?://[^\s/?#]+([/?#]\S*)?\s*$"
 
 
 class UrlType(FieldType):
@@ -94,7 +97,7 @@ class UrlType(FieldType):
         return str(raw)
 
     def json_schema(self, field: FieldDef, ctx: FieldContext) -> dict[str, Any]:
-        return titled({"type": "string", "format": "uri", "pattern": "^https?://"}, field)
+        return titled({"type": "string", "format": "uri", "pattern": _TYPED_URL}, field)
 
 
 def _lowercase_host(parts: SplitResult) -> SplitResult:
