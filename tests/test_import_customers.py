@@ -624,3 +624,20 @@ def test_format_json_reports_counts_ids_warnings_and_problems(
     fresh_ws.close()
     other = run("-w", str(fresh_ws.path), "import", "customers", str(xlsx), "--format", "xlsx")
     assert other.stdout == "created 2 customers, updated 0\n", other.stderr
+
+
+def test_match_takes_external_id_spelt_either_way_in_both_imports(
+    run: RunCLI, workspace: Workspace, tmp_path: Path
+) -> None:
+    # the bookings import said external-id first, the customers import the field's key
+    workspace.add_customer("Ana", external_id="A1")
+    people = write(tmp_path / "c.csv", "external_id,name\nA1,Ana Maria\n")
+    visits = write(tmp_path / "b.csv", "customer,date\nA1,2025-01-05\nA1,2025-02-05\n")
+    for spelling in ("external_id", "external-id"):
+        updated = run("import", "customers", str(people), "--update-existing", "--match", spelling)
+        assert updated.exit_code == 0, updated.stderr
+        booked = run("import", "bookings", str(visits), "--match", spelling, "--dry-run")
+        assert booked.exit_code == 0, booked.stderr
+    assert workspace.get_customer(1).name == "Ana Maria"
+    wrong = run("import", "bookings", str(visits), "--match", "nick")
+    assert wrong.exit_code == 2 and "'nick' is not one of" in wrong.stderr  # a usage error

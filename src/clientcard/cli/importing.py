@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -67,6 +68,18 @@ def _refused_as_json(error: ImportRowsError) -> None:
 
 # ClientcardGroup: a ClientcardError becomes "error: ..." and exit status 1 even
 # when this group runs on its own (as in tests), not only under 'clientcard'.
+class _MatchChoice(click.Choice[str]):
+    """``--match``: ``external-id`` and ``external_id`` alike (bookings spelt it one
+    way before the customers import spelt it the other, as the field's key)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            for choice in self.choices:
+                if value.replace("-", "_") == str(choice).replace("-", "_"):
+                    return choice
+        return super().convert(value, param, ctx)
+
+
 @click.group("import", cls=ClientcardGroup)
 def command() -> None:
     """Import records from CSV files."""
@@ -76,7 +89,7 @@ def command() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--match",
-    type=click.Choice(MATCHES),
+    type=_MatchChoice(MATCHES),
     default="external-id",
     show_default=True,
     help="What the 'customer' column holds: the customer's external id, e-mail or clientcard id.",
@@ -148,7 +161,7 @@ def bookings(
 @click.option("--update-existing", is_flag=True, help="Update the customers rows find (--match).")
 @click.option(
     "--match",
-    type=click.Choice(CUSTOMER_MATCHES),
+    type=_MatchChoice(CUSTOMER_MATCHES),
     help="How rows find existing customers [default: the Id column, then external_id, then email].",
 )
 @click.option(
