@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
         ws = Workspace.open(path)
         try:
             # the bookings were exported on EXPORTED: "today" for the activity filters
-            ws._today = lambda: generate.EXPORTED  # type: ignore[method-assign]
+            ws.today = lambda: generate.EXPORTED  # type: ignore[method-assign]
             warm = Selection(search="ross")
             t_first, ids = timed(lambda: ws.select(warm))
             report.add(

@@ -52,7 +52,7 @@ class Listener:
 def test_a_host_hears_each_change_exactly_once(workspace: Workspace) -> None:
     listener = Listener()
     ws = Workspace.open(workspace.path, plugins=[listener])
-    today = ws._today()
+    today = ws.today()
 
     def ago(days: int) -> str:
         return (today - timedelta(days=days)).isoformat()
@@ -96,9 +96,9 @@ def test_a_host_hears_each_change_exactly_once(workspace: Workspace) -> None:
 
 def test_dry_run_writes_nothing_and_lists_transitions(workspace: Workspace) -> None:
     ana = workspace.add_customer("Ana")
-    workspace.record_booking(ana.id, workspace._today().isoformat())
+    workspace.record_booking(ana.id, workspace.today().isoformat())
     journal = (workspace.path / "data" / "journal").read_bytes()
-    report = workspace.classify(as_of=workspace._today() + timedelta(days=365), dry_run=True)
+    report = workspace.classify(as_of=workspace.today() + timedelta(days=365), dry_run=True)
     assert [(t.customer_id, t.old, t.new) for t in report.transitions] == [
         (ana.id, "paid", "churn")
     ]
@@ -263,7 +263,7 @@ def test_a_second_dimension_tiers_from_points(workspace: Workspace, run: RunCLI)
 def test_bulk_status_change_over_a_selection(run: RunCLI, workspace: Workspace) -> None:
     for name in ("A", "B", "C"):
         add(run, "--name", name)
-    run("bookings", "add", "--customer", "3", "--date", workspace._today().isoformat())
+    run("bookings", "add", "--customer", "3", "--date", workspace.today().isoformat())
     result = run("customers", "status", "loyal", "--status", "new")
     assert result.stdout == "set status loyal on 2 customer(s); 2 changed\n"
     assert [c.status for c in workspace.customers()] == ["loyal", "loyal", "paid"]

@@ -472,7 +472,7 @@ def test_an_imported_booking_reclassifies_its_customer(
     workspace: Workspace, customers: dict[str, int], tmp_path: Path
 ) -> None:
     assert workspace.rule_set() is not None  # the lifecycle rule set is the default
-    today = workspace._today()
+    today = workspace.today()
     recent = (today - timedelta(days=10)).isoformat()
     assert workspace.get_customer(customers["C1"]).status == "new"
     path = write(tmp_path, f"customer,date,status\nC1,{recent},completed\nC2,{recent},cancelled\n")

@@ -236,7 +236,7 @@ def test_a_pinned_status_survives_else_the_status_is_reclassified(
     workspace: Workspace, family: list[Customer]
 ) -> None:
     ann, anne, a = family
-    today = workspace._today()
+    today = workspace.today()
     workspace.record_booking(ann.id, (today - timedelta(days=10)).isoformat())
     workspace.set_status([a.id], "loyal")  # pinned, on a record that will not survive
     survivor = workspace.merge([ann.id, anne.id, a.id]).survivor

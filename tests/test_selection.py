@@ -196,7 +196,7 @@ def test_or_and_not_still_test_each_distinct_value_once(
 
 def test_activity_filters(workspace: Workspace, people: dict[str, int]) -> None:
     ws = workspace
-    today = ws._today()
+    today = ws.today()
     ws.record_booking(people["José"], (today - timedelta(days=400)).isoformat())
     ws.record_booking(people["Anna"], (today - timedelta(days=10)).isoformat())
     ws.record_booking(people["Anna"], (today + timedelta(days=5)).isoformat(), status="upcoming")
@@ -400,7 +400,7 @@ def test_a_selection_round_trips_through_json() -> None:
 
 
 def test_birthdays_within_days_from_today(workspace: Workspace, run: RunCLI) -> None:
-    today = workspace._today()
+    today = workspace.today()
 
     def born(days_ahead: int) -> str:
         return (today + timedelta(days=days_ahead)).replace(year=1990).isoformat()

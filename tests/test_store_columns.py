@@ -747,7 +747,7 @@ def statuses(ws: Workspace, ids: Iterable[int]) -> list[str | None]:
 
 def test_classify_and_explain_from_the_cache_after_reopening(workspace: Workspace) -> None:
     ws = workspace
-    today = ws._today()
+    today = ws.today()
 
     def ago(days: int) -> str:
         return (today - timedelta(days=days)).isoformat()

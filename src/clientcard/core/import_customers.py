@@ -288,7 +288,7 @@ def import_customers(
             problems=tuple(plan.problems),
         )
         if not dry_run:
-            now, today = utc_now(), workspace._today()
+            now, today = utc_now(), workspace.today()
             docs = [
                 records.new_doc(
                     schema, values, tags or (), id=0, now=now, today=today, checked=True

@@ -31,7 +31,7 @@ class ActionsPart(StatusPart):
             for kind in chosen
         }
         with self.store.read() as session:
-            facts = self._classifier().facts(session, as_of or self._today())
+            facts = self._classifier().facts(session, as_of or self.today())
         found = [
             action
             for one in facts

@@ -396,9 +396,6 @@ class WorkspaceBase:
         """Today in the business's time zone: what "as of today" means everywhere."""
         return datetime.now(self.field_context.timezone).date()
 
-    def _today(self) -> date:
-        return self.today()
-
     def _customer(self, doc: Doc) -> Customer:
         try:
             customer: Customer = converter.structure(doc, Customer)

@@ -233,7 +233,7 @@ class CardPart(CustomersPart, ActivityPart):
         ``analytics``, ``bookings``, ``payments``, ``conversations``, ``notes``,
         ``documents``, ``reviews``, ``referrals``, ``related``, ``memberships``.
         """
-        today = as_of or self._today()
+        today = as_of or self.today()
         customer = self.get_customer(customer_id)  # (names the survivor of a merge)
         with self.store.read() as session:
             facts, explained = self._explained(session, customer_id, today)

@@ -69,7 +69,7 @@ class CustomersPart(SelectionPart):
         with self._write() as session:
             schema = self._schema(session)
             table = session.table(CUSTOMERS)
-            now, today = utc_now(), self._today()
+            now, today = utc_now(), self.today()
             given: dict[str, int] = {}
             for number, row in enumerate(rows, start=1):
                 where = number if len(rows) > 1 else None
@@ -96,7 +96,7 @@ class CustomersPart(SelectionPart):
         if not docs:
             return
         table = session.table(CUSTOMERS)
-        today = self._today()
+        today = self.today()
         spellings = TagSpellings(session)
         for doc, id in zip(docs, table.new_ids(len(docs)), strict=True):
             doc["id"] = id

@@ -81,7 +81,7 @@ class SelectionPart(StatusPart):
             rows = [view.row_of[id] for id in selection.ids]
         schema = self._schema(session)
         summary = cache(lambda: self._activity_summary(session))
-        filters = row_filters(selection, schema, summary, self._today())
+        filters = row_filters(selection, schema, summary, self.today())
         found = run(view, filters, rows)
         order = parse_sort(sort)
         if order is not None:
@@ -129,11 +129,11 @@ class SelectionPart(StatusPart):
     def _activity_summary(self, session: Any) -> dict[str, Any]:
         """What the activity filters ask of every customer, kept until activity changes."""
         bookings = session.table(activity.BOOKING.table)
-        key = (bookings.revision(), self._today(), self.field_context)
+        key = (bookings.revision(), self.today(), self.field_context)
         if self._summaries is not None and self._summaries[0] == key:
             return self._summaries[1]
         summary = self._summarise(session)
-        self._summaries = (bookings.revision(), self._today(), self.field_context), summary
+        self._summaries = (bookings.revision(), self.today(), self.field_context), summary
         return summary
 
     def _summarise(self, session: Any) -> dict[str, Any]:
@@ -146,7 +146,7 @@ class SelectionPart(StatusPart):
         }
         shared = Activity(
             columns,
-            self._today(),
+            self.today(),
             currency=self.field_context.currency,
             timezone=self.field_context.timezone,
         )

@@ -65,7 +65,7 @@ class StatusPart(FieldsPart):
         With ``dry_run`` nothing is written: the report lists the changes it
         would make.  Pinned (manually set) statuses are left alone.
         """
-        as_of = as_of or self._today()
+        as_of = as_of or self.today()
         context = self.store.read() if dry_run else self._write()
         with gc_paused(), context as session:
             return self._classify(session, as_of, None, dry_run=dry_run)
@@ -89,7 +89,7 @@ class StatusPart(FieldsPart):
         return report
 
     def _reclassify(self, session: Any, ids: Iterable[int]) -> None:
-        self._classify(session, self._today(), sorted(ids))
+        self._classify(session, self.today(), sorted(ids))
 
     def _store_transitions(
         self,
@@ -184,7 +184,7 @@ class StatusPart(FieldsPart):
             ]
             names = {dimension: configured[0].name} if configured else {}
             self._store_transitions(
-                session, changes, self._today(), manual=True, rule_sets=names, pin=True
+                session, changes, self.today(), manual=True, rule_sets=names, pin=True
             )
         return [c for c in changes if c.old != c.new]
 
@@ -197,7 +197,7 @@ class StatusPart(FieldsPart):
                 doc = dict(records.existing(customers, id))
                 doc["pinned"] = [p for p in doc.get("pinned") or () if p != dimension]
                 customers.put(doc)
-            return self._classify(session, self._today(), ids).transitions
+            return self._classify(session, self.today(), ids).transitions
 
     def status_history(self, id: int) -> list[dict[str, Any]]:
         """Every status change of a customer, oldest first."""
@@ -209,7 +209,7 @@ class StatusPart(FieldsPart):
     def explain(self, id: int, *, as_of: date | None = None) -> dict[str, Any]:
         """Why a customer has its status: the facts, the deciding rule, the history."""
         with self.store.read() as session:
-            return self._explained(session, id, as_of or self._today())[1]
+            return self._explained(session, id, as_of or self.today())[1]
 
     def _explained(self, session: Any, id: int, as_of: date) -> tuple[Facts, dict[str, Any]]:
         """The customer's facts, and what :meth:`explain` says of them."""
