@@ -293,7 +293,10 @@ def test_every_bad_row_is_listed_with_row_column_and_value(
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[0] == "error: 7 of 8 rows are invalid; nothing was imported"
-    date_expected = "expected an ISO 8601 date (2025-03-01) or date-time (2025-03-01T10:30)"
+    date_expected = (
+        "expected a date in the Gregorian calendar as YYYY-MM-DD (2025-03-01), "
+        "or a date and time (2025-03-01T10:30)"
+    )
     unknown = "no customer has this external_id; add the customer first, or import with " + (
         "--create-missing"
     )
@@ -331,8 +334,8 @@ def test_the_error_carries_each_problem(
             2,
             "date",
             "",
-            "missing; every booking needs a date: an ISO 8601 date (2025-03-01) or "
-            "date-time (2025-03-01T10:30)",
+            "missing; every booking needs a date: a date in the Gregorian calendar as "
+            "YYYY-MM-DD (2025-03-01), or a date and time (2025-03-01T10:30)",
         ),
         RowProblem(3, "customer", "", "missing; every booking needs its customer"),
     ]
@@ -728,3 +731,17 @@ def test_the_workspace_imports_bookings(
     report = workspace.import_bookings(path, match="email", date_format="dmy")
     assert (report.bookings, list(report.ids)) == (1, [b["id"] for b in bookings(workspace)])
     assert bookings(workspace)[0]["date"] == "2025-02-01"
+
+
+def test_a_jalali_workspace_imports_jalali_dates_and_says_so_when_wrong(
+    workspace: Workspace, customers: dict[str, int], tmp_path: Path
+) -> None:
+    workspace.set_setting("workspace.locale", "fa")
+    good = write(tmp_path, "customer,date\nC1,1403/05/01\nC1,2025-01-03\n")
+    assert run_import(workspace, good).exit_code == 0
+    assert [b["date"] for b in bookings(workspace)] == ["2024-07-22", "2025-01-03"]
+    bad = write(tmp_path, "customer,date\nC1,1403/13/01\nC1,\n")
+    with pytest.raises(ImportRowsError) as caught:
+        import_bookings(workspace, bad)
+    jalali = "a date in the Jalali calendar as YYYY/MM/DD (1403/01/01)"
+    assert [jalali in str(p) for p in caught.value.problems] == [True, True]

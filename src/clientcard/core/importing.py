@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import evolve, frozen
 
+from clientcard.core import dates as dates_rule
 from clientcard.core.activity import BOOKING, ActivityValues
 from clientcard.core.clock import utc_now
 from clientcard.core.customers import CUSTOMERS
@@ -56,7 +57,6 @@ MAX_LISTED = 1000
 #: customers not found that the hint at another ``--match`` looks up (enough to tell)
 HINT_SAMPLE = 1000
 
-_DATE_EXPECTED = "an ISO 8601 date (2025-03-01) or date-time (2025-03-01T10:30)"
 _DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MATCHED_BY = {"external-id": "external_id", "email": "e-mail address", "id": "id"}
 #: header names of a column that likely holds the customers' e-mail addresses
@@ -412,6 +412,10 @@ class _Plan:
         self.match = match
         self.create_missing = create_missing
         self.values = ActivityValues(workspace.field_types(), workspace.field_context)
+        #: what a date cell should look like in the workspace's calendar
+        self.date_expected = dates_rule.DAY_OR_MOMENT_EXPECTED[
+            dates_rule.calendar_of(workspace.field_context.locale)
+        ]
         self.schema = workspace.schema()
         self.problems: list[RowProblem] = []
         self.rows = 0
@@ -703,7 +707,7 @@ class _Plan:
         """A booking's (date, start): its local day, and the moment (UTC) when a time is
         given."""
         if not raw.strip():
-            return _Bad(f"missing; every booking needs a date: {_DATE_EXPECTED}")
+            return _Bad(f"missing; every booking needs a date: {self.date_expected}")
         value: Any = raw
         if self.dates is not None:
             try:
@@ -722,7 +726,7 @@ class _Plan:
             # a date-only failure says "a date as YYYY-MM-DD": right for text shaped
             # like one (2025-02-30), too narrow for other text, as times are welcome
             shaped = _DATE_SHAPE.fullmatch(raw.strip())
-            return _Bad(f"expected {exc.expected if shaped else _DATE_EXPECTED}")
+            return _Bad(f"expected {exc.expected if shaped else self.date_expected}")
         return got["date"], got["start"]
 
     def _coercer(self, key: str) -> Callable[[str], Any]:
