@@ -155,6 +155,22 @@ def test_two_plugins_registering_one_name_is_an_error_naming_both(workspace: Wor
     assert "Twin" in lenient.problems[0]
 
 
+class TwinAction:
+    """Registers an action kind under a name a built-in already uses."""
+
+    @hookimpl
+    def clientcard_register_action_kinds(self, register):  # type: ignore[no-untyped-def]
+        from clientcard.plugins.actions.winback import WinBack
+
+        register(WinBack())
+
+
+def test_every_kind_of_registration_reports_a_name_given_twice(workspace: Workspace) -> None:
+    # action kinds were once left out of the registries checked, so this passed silently
+    with pytest.raises(PluginError, match=r"action kind 'win-back' is registered by both"):
+        Workspace.open(workspace.path, plugins=[TwinAction()])
+
+
 class Misspelt:
     @hookimpl
     def clientcard_register_feld_types(self, register):  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ import click
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import as_of_option, format_option, print_json, print_table
 from clientcard.core import dates
+from clientcard.core.plugins import ACTION_KINDS
 from clientcard.core.workspace import Workspace
 
 
@@ -26,7 +27,7 @@ def command(
     """Actions needing attention: payments to remind about, bookings to charge for,
     customers to invite back, and what plugins add."""
     if list_kinds:
-        registry = workspace.plugins.action_kinds
+        registry = workspace.plugins.registry(ACTION_KINDS)
         print_table(
             ("kind", "plugin", "description"),
             [(r.name, r.plugin, r.item.description) for r in registry],

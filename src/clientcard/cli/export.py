@@ -11,6 +11,7 @@ from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import print_table
 from clientcard.cli.selection import selection_options, with_ids
 from clientcard.core.errors import ClientcardError
+from clientcard.core.plugins import EXPORTERS
 from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
 
@@ -49,7 +50,7 @@ def command(
 ) -> None:
     """Export customers (all, or those given by --id or filters) to a file, or to stdout
     with -o - (then 'exported N customer(s)' goes to stderr)."""
-    exporters = workspace.plugins.exporters
+    exporters = workspace.plugins.registry(EXPORTERS)
     if list_formats:
         print_table(
             ("format", "extension", "plugin", "description"),

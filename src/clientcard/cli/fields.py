@@ -11,6 +11,7 @@ import click
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
 from clientcard.core.convert import to_json
+from clientcard.core.plugins import FIELD_PRESETS
 from clientcard.core.workspace import Workspace
 
 
@@ -91,7 +92,7 @@ def add(
 
     --format json prints the new definition, as 'fields list --format json' does.
     """
-    start = workspace.plugins.field_presets.get(preset) if preset is not None else None
+    start = workspace.plugins.registry(FIELD_PRESETS).get(preset) if preset is not None else None
     if key is None:
         if start is None:
             raise click.UsageError("give the field's KEY (or --preset NAME)")

@@ -95,10 +95,123 @@ class Registry(Generic[T]):
         return {name: reg.item for name, reg in self._items.items()}
 
 
-def _check_named(found: object, kind: type, what: str) -> None:
-    """Refuse a registered object of the wrong kind, or without a name."""
-    if not isinstance(found, kind) or not isinstance(getattr(found, "name", None), str):
-        raise PluginError(f"register() needs a {what} instance with a name, got {found!r}")
+@frozen
+class Kind(Generic[T]):
+    """One kind of thing plugins register: its hook, its name, what it must be.
+
+    ``register(item)`` takes an instance of ``contract`` with a ``name``;
+    with ``named=True`` it is ``register(name, item)`` instead (storage
+    backends, settings tables).  An item with a ``settings_class`` (rule
+    sets, action kinds) declares it as the table ``[settings_table.NAME]``.
+    Capability packages declare their kinds beside their contracts; the
+    host registers every kind it is given, so a new kind needs no change
+    here (``registries()``, ``check()`` and ``clientcard plugins`` follow).
+    """
+
+    hook: str
+    label: str
+    plural: str
+    attribute: str
+    contract: type[Any] | None = None
+    contract_name: str = ""
+    named: bool = False
+    settings_table: str | None = None
+
+
+def _settings_class(table: str, cls: Any) -> None:
+    if not attrs.has(cls):
+        raise PluginError(f"settings for [{table}] must be an attrs class, got {cls!r}")
+
+
+FIELD_TYPES: Kind[FieldType] = Kind(
+    "clientcard_register_field_types",
+    "field type",
+    "field types",
+    "field_types",
+    FieldType,
+    "clientcard.FieldType",
+)
+ID_SCHEMES: Kind[IdScheme] = Kind(
+    "clientcard_register_id_schemes",
+    "id scheme",
+    "id schemes",
+    "id_schemes",
+    IdScheme,
+    "clientcard.IdScheme",
+)
+FIELD_PRESETS: Kind[FieldPreset] = Kind(
+    "clientcard_register_field_presets",
+    "field preset",
+    "field presets",
+    "field_presets",
+    FieldPreset,
+    "clientcard.FieldPreset",
+)
+STORAGE_BACKENDS: Kind[StoreFactory] = Kind(
+    "clientcard_register_storage_backends",
+    "storage backend",
+    "storage backends",
+    "storage_backends",
+    named=True,
+)
+SETTINGS: Kind[type[Any]] = Kind(
+    "clientcard_register_settings", "settings table", "settings", "settings", named=True
+)
+RULE_SETS: Kind[RuleSet] = Kind(
+    "clientcard_register_rule_sets",
+    "rule set",
+    "rule sets",
+    "rule_sets",
+    RuleSet,
+    "clientcard.RuleSet",
+    settings_table="status",
+)
+EXPORTERS: Kind[Exporter] = Kind(
+    "clientcard_register_exporters",
+    "exporter",
+    "exporters",
+    "exporters",
+    Exporter,
+    "clientcard.Exporter",
+)
+MERGE_STRATEGIES: Kind[MergeStrategy] = Kind(
+    "clientcard_register_merge_strategies",
+    "merge strategy",
+    "merge strategies",
+    "merge_strategies",
+    MergeStrategy,
+    "clientcard.MergeStrategy",
+)
+ACTION_KINDS: Kind[ActionKind] = Kind(
+    "clientcard_register_action_kinds",
+    "action kind",
+    "action kinds",
+    "action_kinds",
+    ActionKind,
+    "clientcard.ActionKind",
+    settings_table="actions",
+)
+FORM_COLLECTORS: Kind[FormCollector] = Kind(
+    "clientcard_register_form_collectors",
+    "form collector",
+    "form collectors",
+    "form_collectors",
+    FormCollector,
+    "clientcard.FormCollector",
+)
+#: every kind, in the order their hooks are called (settings last: others add to it)
+KINDS: tuple[Kind[Any], ...] = (
+    FIELD_TYPES,
+    ID_SCHEMES,
+    FIELD_PRESETS,
+    RULE_SETS,
+    EXPORTERS,
+    MERGE_STRATEGIES,
+    ACTION_KINDS,
+    FORM_COLLECTORS,
+    STORAGE_BACKENDS,
+    SETTINGS,
+)
 
 
 def blocked_names(configured: Iterable[str]) -> set[str]:
@@ -135,17 +248,9 @@ class PluginHost:
             name = getattr(plugin, "__name__", None) or type(plugin).__name__
             self._register(plugin, PluginInfo(name=name))
         self._drop_unknown_hooks()
-        self.field_types: Registry[FieldType] = Registry("field type")
-        self.id_schemes: Registry[IdScheme] = Registry("id scheme")
-        self.field_presets: Registry[FieldPreset] = Registry("field preset")
-        self.storage_backends: Registry[StoreFactory] = Registry("storage backend")
-        self.settings: Registry[type[Any]] = Registry("settings table")
-        self.rule_sets: Registry[RuleSet] = Registry("rule set")
-        self.exporters: Registry[Exporter] = Registry("exporter")
-        self.merge_strategies: Registry[MergeStrategy] = Registry("merge strategy")
-        self.action_kinds: Registry[ActionKind] = Registry("action kind")
-        self.form_collectors: Registry[FormCollector] = Registry("form collector")
-        self._collect()
+        self._registries: dict[str, Registry[Any]] = {k.hook: Registry(k.label) for k in KINDS}
+        for kind in KINDS:
+            self._collect(kind)
 
     # -- loading -----------------------------------------------------------------
 
@@ -196,115 +301,65 @@ class PluginHost:
 
     # -- registries ----------------------------------------------------------------
 
-    def _collect(self) -> None:
-        def field_type(plugin: str) -> Callable[..., None]:
-            def register(ftype: FieldType) -> None:
-                _check_named(ftype, FieldType, "clientcard.FieldType")
-                self._note(plugin, "field types", ftype.name)
-                self.field_types.add(ftype.name, ftype, plugin)
+    def registry(self, kind: Kind[T]) -> Registry[T]:
+        """What plugins registered of ``kind``, typed: ``host.registry(EXPORTERS)``."""
+        found: Registry[T] = self._registries[kind.hook]
+        return found
 
-            return register
+    def __getattr__(self, attribute: str) -> Registry[Any]:
+        # host.exporters, host.rule_sets ...: the registries by their attribute name
+        for kind in KINDS:
+            if kind.attribute == attribute:
+                return self._registries[kind.hook]
+        raise AttributeError(attribute)
 
-        def id_scheme(plugin: str) -> Callable[..., None]:
-            def register(scheme: IdScheme) -> None:
-                _check_named(scheme, IdScheme, "clientcard.IdScheme")
-                self._note(plugin, "id schemes", scheme.name)
-                self.id_schemes.add(scheme.name, scheme, plugin)
-
-            return register
-
-        def field_preset(plugin: str) -> Callable[..., None]:
-            def register(preset: FieldPreset) -> None:
-                _check_named(preset, FieldPreset, "clientcard.FieldPreset")
-                self._note(plugin, "field presets", preset.name)
-                self.field_presets.add(preset.name, preset, plugin)
-
-            return register
-
-        def storage(plugin: str) -> Callable[..., None]:
-            def register(name: str, factory: StoreFactory) -> None:
-                self._note(plugin, "storage backends", name)
-                self.storage_backends.add(name, factory, plugin)
-
-            return register
-
-        def settings(plugin: str) -> Callable[..., None]:
-            def register(table: str, cls: type[Any]) -> None:
-                if not attrs.has(cls):
-                    raise PluginError(f"settings for [{table}] must be an attrs class, got {cls!r}")
-                self._note(plugin, "settings", table)
-                self.settings.add(table, cls, plugin)
-
-            return register
-
-        def rule_set(plugin: str) -> Callable[..., None]:
-            def register(rules: RuleSet) -> None:
-                _check_named(rules, RuleSet, "clientcard.RuleSet")
-                self._note(plugin, "rule sets", rules.name)
-                self.rule_sets.add(rules.name, rules, plugin)
-                if rules.settings_class is not None:
-                    settings(plugin)(f"status.{rules.name}", rules.settings_class)
-
-            return register
-
-        def exporter(plugin: str) -> Callable[..., None]:
-            def register(found: Exporter) -> None:
-                _check_named(found, Exporter, "clientcard.core.export.Exporter")
-                self._note(plugin, "exporters", found.name)
-                self.exporters.add(found.name, found, plugin)
-
-            return register
-
-        def merge_strategy(plugin: str) -> Callable[..., None]:
-            def register(found: MergeStrategy) -> None:
-                _check_named(found, MergeStrategy, "clientcard.core.merge.MergeStrategy")
-                self._note(plugin, "merge strategies", found.name)
-                self.merge_strategies.add(found.name, found, plugin)
-
-            return register
-
-        def form_collector(plugin: str) -> Callable[..., None]:
-            def register(found: FormCollector) -> None:
-                _check_named(found, FormCollector, "clientcard.FormCollector")
-                self._note(plugin, "form collectors", found.name)
-                self.form_collectors.add(found.name, found, plugin)
-
-            return register
-
-        self._call_register("clientcard_register_field_types", field_type)
-
-        def action_kind(plugin: str) -> Callable[..., None]:
-            def register(found: ActionKind) -> None:
-                _check_named(found, ActionKind, "clientcard.core.actions.ActionKind")
-                self._note(plugin, "action kinds", found.name)
-                self.action_kinds.add(found.name, found, plugin)
-                if found.settings_class is not None:
-                    settings(plugin)(f"actions.{found.name}", found.settings_class)
-
-            return register
-
-        self._call_register("clientcard_register_merge_strategies", merge_strategy)
-        self._call_register("clientcard_register_action_kinds", action_kind)
-        self._call_register("clientcard_register_form_collectors", form_collector)
-        self._call_register("clientcard_register_exporters", exporter)
-        self._call_register("clientcard_register_rule_sets", rule_set)
-        self._call_register("clientcard_register_storage_backends", storage)
-        self._call_register("clientcard_register_settings", settings)
-        self._call_register("clientcard_register_id_schemes", id_scheme)
-        self._call_register("clientcard_register_field_presets", field_preset)
-
-    def _call_register(
-        self, hook_name: str, make_register: Callable[[str], Callable[..., None]]
-    ) -> None:
-        # One call per implementation, so each registered item knows its plugin.
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-            register = make_register(impl.plugin_name)
+    def _collect(self, kind: Kind[Any]) -> None:
+        """Call every implementation of ``kind``'s hook, each with its own ``register``,
+        so that each registered item knows its plugin."""
+        registry = self._registries[kind.hook]
+        for impl in getattr(self.pm.hook, kind.hook).get_hookimpls():
+            plugin = impl.plugin_name
+            register = self._register_for(kind, registry, plugin)
             try:
                 impl.function(**{arg: register for arg in impl.argnames})
             except Exception as exc:
-                self.infos[
-                    impl.plugin_name
-                ].error = f"{hook_name} raised {type(exc).__name__}: {exc}"
+                self.infos[plugin].error = f"{kind.hook} raised {type(exc).__name__}: {exc}"
+
+    def _register_for(
+        self, kind: Kind[Any], registry: Registry[Any], plugin: str
+    ) -> Callable[..., None]:
+        def add(name: str, item: Any) -> None:
+            self._note(plugin, kind.plural, name)
+            registry.add(name, item, plugin)
+            settings_class = getattr(item, "settings_class", None)
+            if kind.settings_table is not None and settings_class is not None:
+                self._declare(f"{kind.settings_table}.{name}", settings_class, plugin)
+
+        if kind.named:
+
+            def register_named(name: str, item: Any) -> None:
+                if kind is SETTINGS:
+                    _settings_class(name, item)
+                add(name, item)
+
+            return register_named
+
+        def register(item: Any) -> None:
+            contract = kind.contract
+            if (contract is not None and not isinstance(item, contract)) or not isinstance(
+                getattr(item, "name", None), str
+            ):
+                raise PluginError(
+                    f"register() needs a {kind.contract_name} instance with a name, got {item!r}"
+                )
+            add(item.name, item)
+
+        return register
+
+    def _declare(self, table: str, cls: type[Any], plugin: str) -> None:
+        _settings_class(table, cls)
+        self._note(plugin, SETTINGS.plural, table)
+        self.registry(SETTINGS).add(table, cls, plugin)
 
     def _note(self, plugin: str, kind: str, name: str) -> None:
         self.infos[plugin].registered.setdefault(kind, []).append(name)
@@ -323,21 +378,11 @@ class PluginHost:
         return lines
 
     def registries(self) -> tuple[Registry[Any], ...]:
-        return (
-            self.field_types,
-            self.id_schemes,
-            self.field_presets,
-            self.rule_sets,
-            self.exporters,
-            self.merge_strategies,
-            self.form_collectors,
-            self.storage_backends,
-            self.settings,
-        )
+        return tuple(self._registries.values())
 
     def add_settings(self, table: str, cls: type[Any]) -> None:
         """Declare a settings table of the core itself."""
-        self.settings.add(table, cls, CORE)
+        self.registry(SETTINGS).add(table, cls, CORE)
 
     # -- the typed facade over pm.hook -------------------------------------------------
 

@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from datetime import date
 
 from clientcard.core.actions import Action, ActionKind
+from clientcard.core.plugins import ACTION_KINDS
 from clientcard.core.workspace_status import StatusPart
 
 
 class ActionsPart(StatusPart):
     def action_kinds(self, names: Sequence[str] = ()) -> list[ActionKind]:
         """The installed action kinds (those named, when ``names`` are given)."""
-        found = self.plugins.action_kinds
+        found = self.plugins.registry(ACTION_KINDS)
         if names:
             return [found.get(name) for name in dict.fromkeys(names)]
         return [registered.item for registered in found]

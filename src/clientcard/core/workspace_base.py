@@ -46,7 +46,7 @@ from clientcard.core.fields import FieldContext
 from clientcard.core.forms import declare_forms
 from clientcard.core.merge import MERGES
 from clientcard.core.model import Customer
-from clientcard.core.plugins import PluginHost
+from clientcard.core.plugins import ID_SCHEMES, SETTINGS, STORAGE_BACKENDS, PluginHost
 from clientcard.core.selection import CustomerView, SearchTexts
 from clientcard.core.store import Doc, Store, TableSpec, WriteSession
 from clientcard.core.tags import TAGS
@@ -185,12 +185,12 @@ class WorkspaceBase:
             # [forms.<name>]: one table per intake form (core/forms.py)
             declare_forms(self.plugins.add_settings, raw)
             self.plugins.check()
-            self.settings = Settings(raw, self.plugins.settings.items())
+            self.settings = Settings(raw, self.plugins.registry(SETTINGS).items())
         except ClientcardError as exc:
             if strict:
                 raise
             self.problems.append(str(exc))
-            self.settings = Settings({}, self.plugins.settings.items())
+            self.settings = Settings({}, self.plugins.registry(SETTINGS).items())
         self.warnings = list(self.settings.warnings)
         self._use_settings(self.settings)
         self._store: Store | None = None
@@ -263,7 +263,7 @@ class WorkspaceBase:
     def store(self) -> Store:
         """The storage backend, opened on first use."""
         if self._store is None:
-            backend = self.plugins.storage_backends.get(self.settings["storage"].backend)
+            backend = self.plugins.registry(STORAGE_BACKENDS).get(self.settings["storage"].backend)
             self._store = backend(self.path / DATA_DIR, TABLES)
         return self._store
 
@@ -389,7 +389,7 @@ class WorkspaceBase:
             currency=ws.currency,
             timezone=ZoneInfo(ws.timezone),
             locale=ws.locale,
-            id_schemes=self.plugins.id_schemes.items(),
+            id_schemes=self.plugins.registry(ID_SCHEMES).items(),
         )
 
     def today(self) -> date:

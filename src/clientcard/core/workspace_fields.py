@@ -32,6 +32,7 @@ from clientcard.core.fields import (
 )
 from clientcard.core.forms import check_form_names, form_names, plugin_fields
 from clientcard.core.model import FieldDef
+from clientcard.core.plugins import FIELD_PRESETS, FIELD_TYPES
 from clientcard.core.store import Doc
 from clientcard.core.workspace_base import WorkspaceBase
 
@@ -41,11 +42,11 @@ class FieldsPart(WorkspaceBase):
 
     def field_types(self) -> dict[str, FieldType]:
         """Every field type the enabled plugins provide, by name."""
-        return self.plugins.field_types.items()
+        return self.plugins.registry(FIELD_TYPES).items()
 
     def field_presets(self) -> dict[str, FieldPreset]:
         """Every ready-made field definition the enabled plugins provide, by name."""
-        return self.plugins.field_presets.items()
+        return self.plugins.registry(FIELD_PRESETS).items()
 
     def _started(self) -> None:
         # a new workspace starts with the starter fields whose types are available
@@ -150,7 +151,7 @@ class FieldsPart(WorkspaceBase):
         """
         check_key(key)
         check_form_names(forms, form_names(self.settings.tables))
-        start = self.plugins.field_presets.get(preset) if preset is not None else None
+        start = self.plugins.registry(FIELD_PRESETS).get(preset) if preset is not None else None
         if type is None and start is None:
             raise FieldDefinitionError(
                 f"field {key!r} needs a type or a preset; see 'clientcard fields types' "

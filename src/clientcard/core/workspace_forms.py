@@ -30,6 +30,7 @@ from clientcard.core.forms import (
     unknown_form,
 )
 from clientcard.core.model import FieldDef
+from clientcard.core.plugins import FORM_COLLECTORS
 from clientcard.core.workspace_customers import CustomersPart
 
 #: the fields a submission is matched to an existing card by, in this order
@@ -131,4 +132,4 @@ class FormsPart(CustomersPart):
         return build_form(name, settings, schema, questions, provided)
 
     def _form_collectors(self) -> list[CollectorEntry]:
-        return [(r.name, r.item, r.plugin) for r in self.plugins.form_collectors]
+        return [(r.name, r.item, r.plugin) for r in self.plugins.registry(FORM_COLLECTORS)]

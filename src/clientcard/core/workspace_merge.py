@@ -23,6 +23,7 @@ from clientcard.core.fields import FieldSchema
 from clientcard.core.links import SELF_LINKS, customer_references
 from clientcard.core.merge import MERGES, Candidate, MergePlan, MergeStrategy, filled, plan
 from clientcard.core.model import Customer
+from clientcard.core.plugins import MERGE_STRATEGIES
 from clientcard.core.store import Doc, find_docs
 from clientcard.core.workspace_customers import CustomersPart
 
@@ -93,7 +94,7 @@ class MergePart(CustomersPart):
 
     def merge_strategy(self, name: str | None = None) -> MergeStrategy:
         """The merge strategy called ``name`` (default: ``[merge] strategy``)."""
-        return self.plugins.merge_strategies.get(name or self.settings["merge"].strategy)
+        return self.plugins.registry(MERGE_STRATEGIES).get(name or self.settings["merge"].strategy)
 
     def merge(
         self,

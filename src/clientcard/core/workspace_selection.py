@@ -29,6 +29,7 @@ from clientcard.core.fields import FieldSchema
 from clientcard.core.files import written_whole
 from clientcard.core.links import customer_references
 from clientcard.core.model import Customer
+from clientcard.core.plugins import EXPORTERS
 from clientcard.core.selection import (
     CustomerView,
     Selection,
@@ -410,7 +411,7 @@ class SelectionPart(StatusPart):
         binary stream (stdout), written as the rows come.  Returns how many
         customers were written.
         """
-        exporter = self.plugins.exporters.get(format)
+        exporter = self.plugins.registry(EXPORTERS).get(format)
         count = 0
 
         def counted(docs: Iterable[Doc]) -> Iterator[Doc]:

@@ -26,6 +26,7 @@ from clientcard.core.customers import CUSTOMERS
 from clientcard.core.errors import ValidationError
 from clientcard.core.facts import Facts
 from clientcard.core.memory import gc_paused
+from clientcard.core.plugins import RULE_SETS
 from clientcard.core.store import Doc, find_docs
 from clientcard.core.workspace_fields import FieldsPart
 
@@ -40,7 +41,7 @@ class StatusPart(FieldsPart):
         name = self.settings[dimension].rule_set
         if not name:  # rule_set = "": statuses are set by hand only
             return None
-        rules = self.plugins.rule_sets.get(name)
+        rules = self.plugins.registry(RULE_SETS).get(name)
         settings = self.settings_for(f"status.{name}") if rules.settings_class else None
         return rules, settings
 
