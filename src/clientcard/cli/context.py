@@ -46,7 +46,7 @@ class AppContext:
             raise ClientcardError(self._workspace.problems[0])
         for warning in self._workspace.warnings:
             click.echo(f"warning: {warning}", err=True)
-        self._workspace.warnings = []
+        self._workspace.warnings.clear()
         return self._workspace
 
 

@@ -380,6 +380,10 @@ class PluginHost:
     def registries(self) -> tuple[Registry[Any], ...]:
         return tuple(self._registries.values())
 
+    def listens(self, event: str) -> bool:
+        """Whether any plugin implements the event hook ``clientcard_<event>``."""
+        return bool(getattr(self.pm.hook, f"clientcard_{event}").get_hookimpls())
+
     def add_settings(self, table: str, cls: type[Any]) -> None:
         """Declare a settings table of the core itself."""
         self.registry(SETTINGS).add(table, cls, CORE)

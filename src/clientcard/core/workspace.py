@@ -13,14 +13,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clientcard.core.context import DATA_DIR
 from clientcard.core.workspace_actions import ActionsPart
 from clientcard.core.workspace_activity import ActivityPart
-from clientcard.core.workspace_base import (
-    CONFIG_TEMPLATE,
-    DATA_DIR,
-    TABLES,
-    WORKSPACE_ENV,
-)
+from clientcard.core.workspace_base import CONFIG_TEMPLATE, TABLES, WORKSPACE_ENV
 from clientcard.core.workspace_card import CardPart
 from clientcard.core.workspace_customers import CustomersPart
 from clientcard.core.workspace_duplicates import DuplicatesPart

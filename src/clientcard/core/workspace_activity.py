@@ -26,9 +26,11 @@ class ActivityPart(StatusPart):
 
     @property
     def _activity_values(self) -> ActivityValues:
-        if self._values is None:
-            self._values = ActivityValues(self.field_types(), self.field_context)
-        return self._values
+        # rebuilt when the settings change (a new currency or locale reads values anew)
+        values: ActivityValues | None = getattr(self, "_values", None)
+        if values is None or values.ctx is not self.field_context:
+            values = self._values = ActivityValues(self.field_types(), self.field_context)
+        return values
 
     def record(
         self, kind: str, customer_id: int, values: Mapping[str, Any] | None = None, **more: Any
@@ -86,7 +88,7 @@ class ActivityPart(StatusPart):
         for doc, id in zip(docs, table.new_ids(len(docs)), strict=True):
             doc["id"] = id
         table.add_many(docs)
-        if self.plugins.pm.hook.clientcard_activity_recorded.get_hookimpls():
+        if self.ctx.events.listened("activity_recorded"):
             customers = session.table(CUSTOMERS)
             people: dict[int, Customer] = {}
             for doc in docs:

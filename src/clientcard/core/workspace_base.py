@@ -9,36 +9,23 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import date, datetime
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from zoneinfo import ZoneInfo
 
 import attrs
 
 from clientcard.core import activity, links
-from clientcard.core.activity import ActivityValues
 from clientcard.core.classify import HISTORY
 from clientcard.core.clock import first_error
-from clientcard.core.config import (
-    CONFIG_NAME,
-    CORE_TABLES,
-    ConfigFile,
-    Settings,
-    WorkspaceSettings,
-    build,
-    check_setting,
-    parse_setting,
-    raw_disabled,
-    read_raw,
-)
+from clientcard.core.config import CONFIG_NAME, Settings
+from clientcard.core.context import DATA_DIR, Context
 from clientcard.core.convert import converter, to_json
 from clientcard.core.customers import CUSTOMERS, FIELDS, SEGMENTS
 from clientcard.core.errors import (
     ClientcardError,
-    ConfigError,
     StoreError,
     WorkspaceError,
 )
@@ -46,12 +33,11 @@ from clientcard.core.fields import FieldContext
 from clientcard.core.forms import declare_forms
 from clientcard.core.merge import MERGES
 from clientcard.core.model import Customer
-from clientcard.core.plugins import ID_SCHEMES, SETTINGS, STORAGE_BACKENDS, PluginHost
+from clientcard.core.plugins import PluginHost
 from clientcard.core.selection import CustomerView, SearchTexts
 from clientcard.core.store import Doc, Store, TableSpec, WriteSession
 from clientcard.core.tags import TAGS
 
-DATA_DIR = "data"
 CUSTOMER_KEYS = frozenset(attrs.fields_dict(Customer))
 TABLES = (
     TableSpec(
@@ -141,10 +127,6 @@ rule_set = "lifecycle"
 """
 
 
-class _Discard(Exception):
-    """Raised at the end of :meth:`WorkspaceBase.preview` so the store rolls the write back."""
-
-
 class WorkspaceBase:
     """What every part of a workspace stands on (see :class:`Workspace`).
 
@@ -161,42 +143,50 @@ class WorkspaceBase:
         plugins: Iterable[object] = (),
         strict: bool = True,
     ) -> None:
-        self.path = path
-        self.config_path = path / CONFIG_NAME
+        self.ctx = Context.load(
+            path, tables=TABLES, plugins=plugins, strict=strict, declare=declare_forms
+        )
+        self.ctx.events.owner = self
         #: folded search text per customer document (see core/selection.py)
         self._texts = SearchTexts()
         #: the customers as columns, and activity summaries, under the revision they reflect
         self._views: tuple[Hashable, CustomerView] | None = None
         self._summaries: tuple[Hashable, dict[str, Any]] | None = None
-        #: problems found while opening in non-strict mode (for 'plugins' and 'config')
-        self.problems: list[str] = []
-        raw = read_raw(self.config_path)
-        try:
-            disabled = raw_disabled(raw)
-        except ConfigError as exc:
-            if strict:
-                raise
-            self.problems.append(str(exc))
-            disabled = []
-        self.plugins = PluginHost(disabled=disabled, extra=plugins)
-        for table, cls in CORE_TABLES.items():
-            self.plugins.add_settings(table, cls)
-        try:
-            # [forms.<name>]: one table per intake form (core/forms.py)
-            declare_forms(self.plugins.add_settings, raw)
-            self.plugins.check()
-            self.settings = Settings(raw, self.plugins.registry(SETTINGS).items())
-        except ClientcardError as exc:
-            if strict:
-                raise
-            self.problems.append(str(exc))
-            self.settings = Settings({}, self.plugins.registry(SETTINGS).items())
-        self.warnings = list(self.settings.warnings)
-        self._use_settings(self.settings)
-        self._store: Store | None = None
-        self._events: list[tuple[str, tuple[Any, ...]]] | None = None
-        #: upkeep that may only run once the write is on disk (removing unused files)
-        self._upkeep: list[Callable[[], None]] = []
+
+    @property
+    def path(self) -> Path:
+        """The workspace's directory."""
+        return self.ctx.path
+
+    @property
+    def config_path(self) -> Path:
+        """Its ``clientcard.toml``."""
+        return self.ctx.config_path
+
+    @property
+    def plugins(self) -> PluginHost:
+        """Its plugin host: built-ins, installed plugins and those passed to open."""
+        return self.ctx.plugins
+
+    @property
+    def settings(self) -> Settings:
+        """Its checked settings."""
+        return self.ctx.settings
+
+    @property
+    def field_context(self) -> FieldContext:
+        """The settings field types read values by (region, currency, time zone, locale)."""
+        return self.ctx.field_context
+
+    @property
+    def problems(self) -> list[str]:
+        """What a lenient open (``strict=False``) found wrong instead of raising."""
+        return self.ctx.problems
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the settings file holds that nobody declared (a disabled plugin's table)."""
+        return self.ctx.warnings
 
     # -- opening and closing -------------------------------------------------------
 
@@ -262,15 +252,10 @@ class WorkspaceBase:
     @property
     def store(self) -> Store:
         """The storage backend, opened on first use."""
-        if self._store is None:
-            backend = self.plugins.registry(STORAGE_BACKENDS).get(self.settings["storage"].backend)
-            self._store = backend(self.path / DATA_DIR, TABLES)
-        return self._store
+        return self.ctx.store
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self.ctx.close()
 
     def __enter__(self) -> Self:
         return self
@@ -288,11 +273,10 @@ class WorkspaceBase:
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Make every operation inside the block one write: all of it lands, or none."""
-        with self._write():
+        with self.ctx.write():
             yield
 
-    @contextmanager
-    def preview(self) -> Iterator[None]:
+    def preview(self) -> AbstractContextManager[None]:
         """Run the block as one write, then throw the write away.
 
         Every check the real operations make runs (values, required fields,
@@ -303,56 +287,27 @@ class WorkspaceBase:
             with workspace.preview():
                 changed = workspace.update_customers(selection, {"visits": 3})
         """
-        if self._events is not None:
-            # Discarding a nested write would discard the enclosing one with it.
-            raise WorkspaceError("a preview cannot run inside a batch or another write")
-        try:
-            with self._write():
-                yield
-                raise _Discard
-        except _Discard:
-            pass
+        return self.ctx.preview()
 
-    @contextmanager
-    def _write(self) -> Iterator[WriteSession]:
-        outermost = self._events is None
-        if outermost:
-            self._events = []
-        try:
-            with self.store.write() as session:
-                yield session
-            if outermost:
-                events, self._events = self._events, None
-                upkeep, self._upkeep = self._upkeep, []
-                for task in upkeep:
-                    task()
-                for name, args in events or ():
-                    getattr(self.plugins, name)(self, *args)
-        finally:
-            if outermost:
-                self._events = None
-                self._upkeep = []
+    def _write(self) -> AbstractContextManager[WriteSession]:
+        return self.ctx.write()
 
     def _emit(self, name: str, *args: Any) -> None:
-        assert self._events is not None
-        self._events.append((name, args))
+        getattr(self.ctx.events, name)(*args)
 
     def _after_commit(self, task: Callable[[], None]) -> None:
         """Run ``task`` once the current write is on disk (never if it fails)."""
-        self._upkeep.append(task)
+        self.ctx.after_commit(task)
 
     # -- settings --------------------------------------------------------------------
 
     def settings_for(self, table: str) -> Any:
         """The checked settings of ``[table]`` (an instance of its declared attrs class)."""
-        try:
-            return self.settings[table]
-        except KeyError:
-            raise ConfigError(f"no settings table [{table}] is declared") from None
+        return self.ctx.settings_for(table)
 
     def get_setting(self, key: str) -> Any:
         """The effective value of a dotted setting (the default when the file has none)."""
-        return self.settings.value(key)
+        return self.ctx.settings.value(key)
 
     def set_setting(self, key: str, value: Any) -> None:
         """Check and write one setting to ``clientcard.toml``, keeping its comments.
@@ -360,41 +315,15 @@ class WorkspaceBase:
         ``value`` may be text as typed on a command line; it is read according
         to the setting's type.
         """
-        table, attribute = self.settings.locate(key)
-        hints = attrs.resolve_types(self.settings.declared[table])
-        hint = {a.name: a.type for a in attrs.fields(hints)}[attribute.name]
-        if isinstance(value, str):
-            value = parse_setting(value, hint)
-        build(table, self.settings.declared[table], {attribute.name: value})
-        # a well-formed name of nothing installed (a rule set 'nope', currency XYZ)
-        # would be written and then break every later command
-        check_setting(key, value, self.plugins)
-        ConfigFile(self.config_path).set(key, value)
-        self._use_settings(Settings(read_raw(self.config_path), self.settings.declared))
+        self.ctx.set_setting(key, value)
 
     def unset_setting(self, key: str) -> bool:
         """Remove a setting from the file (it goes back to its default)."""
-        removed = ConfigFile(self.config_path).unset(key)
-        # unsetting is how a broken file gets mended: it may still be broken
-        with contextlib.suppress(ClientcardError):
-            self._use_settings(Settings(read_raw(self.config_path), self.settings.declared))
-        return removed
-
-    def _use_settings(self, settings: Settings) -> None:
-        self.settings = settings
-        self._values: ActivityValues | None = None
-        ws: WorkspaceSettings = settings["workspace"]
-        self.field_context = FieldContext(
-            region=ws.region,
-            currency=ws.currency,
-            timezone=ZoneInfo(ws.timezone),
-            locale=ws.locale,
-            id_schemes=self.plugins.registry(ID_SCHEMES).items(),
-        )
+        return self.ctx.unset_setting(key)
 
     def today(self) -> date:
         """Today in the business's time zone: what "as of today" means everywhere."""
-        return datetime.now(self.field_context.timezone).date()
+        return self.ctx.today()
 
     def _customer(self, doc: Doc) -> Customer:
         try:

@@ -111,7 +111,7 @@ class CustomersPart(SelectionPart):
         for change in decided:
             by_id[change.customer_id][change.dimension] = change.new
         table.add_many(docs)
-        if self.plugins.pm.hook.clientcard_customer_created.get_hookimpls():
+        if self.ctx.events.listened("customer_created"):
             for doc in docs:
                 self._emit("customer_created", self._customer(doc))
         self._store_transitions(

@@ -111,7 +111,7 @@ class StatusPart(FieldsPart):
         customers = session.table(CUSTOMERS)
         history = session.table(HISTORY)
         at = utc_now().isoformat()
-        listened = bool(self.plugins.pm.hook.clientcard_status_changed.get_hookimpls())
+        listened = self.ctx.events.listened("status_changed")
         changed: dict[int, Doc] = {}
         stored: list[Doc] = []
         events: list[tuple[Doc, Transition]] = []

@@ -1,0 +1,291 @@
+"""What every service of one workspace shares: settings, plugins, the store, the clock,
+and the write with the events it queues.
+
+A :class:`Context` is built once per opened workspace and handed to each
+service (``Customers(ctx, ...)``), as sqlite-utils hands its ``Database`` to
+each ``Table``.  It knows no capability: services bring their own tables
+(:class:`~clientcard.core.store.TableSpec`) and their own events go through
+:class:`Events`, the typed queue of the host's event hooks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from clientcard.core.config import (
+    CONFIG_NAME,
+    CORE_TABLES,
+    ConfigFile,
+    Settings,
+    WorkspaceSettings,
+    build,
+    check_setting,
+    parse_setting,
+    raw_disabled,
+    read_raw,
+)
+from clientcard.core.errors import ClientcardError, ConfigError, WorkspaceError
+from clientcard.core.fields import FieldContext
+from clientcard.core.plugins import ID_SCHEMES, SETTINGS, STORAGE_BACKENDS, PluginHost
+from clientcard.core.store import ReadSession, Store, TableSpec, WriteSession
+
+DATA_DIR = "data"
+
+#: declares settings tables the core does not know (intake forms' ``[forms.NAME]``)
+Declare = Callable[[Callable[[str, type[Any]], None], dict[str, Any]], None]
+
+
+class _Discard(Exception):
+    """Raised at the end of :meth:`Context.preview` so the store rolls the write back."""
+
+
+class Events:
+    """The event hooks a write has earned, called once it is on disk.
+
+    Services call the typed methods while they change things; nothing reaches
+    a host's hook until the outermost write commits, and nothing at all if it
+    is rolled back or was a preview.  ``owner`` is what hooks receive as
+    ``workspace`` (the facade the host opened).
+    """
+
+    def __init__(self, plugins: PluginHost) -> None:
+        self._plugins = plugins
+        self._queue: list[Callable[[Any], None]] | None = None
+        self.owner: Any = None
+
+    def listened(self, hook: str) -> bool:
+        """Whether any plugin implements ``hook``: building what only a listener reads
+        (a Customer per changed status) can then be skipped."""
+        return self._plugins.listens(hook)
+
+    def _add(self, call: Callable[[Any], None]) -> None:
+        if self._queue is None:
+            raise WorkspaceError("an event was raised outside a write")  # a bug, not input
+        self._queue.append(call)
+
+    def customer_created(self, customer: Any) -> None:
+        self._add(lambda ws: self._plugins.customer_created(ws, customer))
+
+    def customer_updated(self, before: Any, after: Any) -> None:
+        self._add(lambda ws: self._plugins.customer_updated(ws, before, after))
+
+    def customer_deleted(self, customer: Any) -> None:
+        self._add(lambda ws: self._plugins.customer_deleted(ws, customer))
+
+    def status_changed(
+        self,
+        customer: Any,
+        dimension: str,
+        old: str | None,
+        new: str,
+        reason: str,
+        manual: bool,
+    ) -> None:
+        self._add(
+            lambda ws: self._plugins.status_changed(
+                ws, customer, dimension, old, new, reason, manual
+            )
+        )
+
+    def activity_recorded(
+        self, customer: Any, kind: str, record: dict[str, Any], created: bool
+    ) -> None:
+        self._add(lambda ws: self._plugins.activity_recorded(ws, customer, kind, record, created))
+
+    def customers_merged(self, survivor: Any, merged: list[int], merge_id: int) -> None:
+        self._add(lambda ws: self._plugins.customers_merged(ws, survivor, merged, merge_id))
+
+    def customers_unmerged(self, customers: list[Any], merge_id: int) -> None:
+        self._add(lambda ws: self._plugins.customers_unmerged(ws, customers, merge_id))
+
+
+class Context:
+    """One workspace's settings, plugin host and store, and its writes.
+
+    Open one with :meth:`load`.  ``tables`` are every service's tables, for
+    the store; ``problems`` are what a lenient open (``strict=False``, for
+    ``clientcard plugins`` and ``config``) found wrong instead of raising.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        plugins: PluginHost,
+        settings: Settings,
+        tables: tuple[TableSpec, ...],
+        problems: list[str],
+    ) -> None:
+        self.path = path
+        self.config_path = path / CONFIG_NAME
+        self.plugins = plugins
+        self.tables = tables
+        self.problems = problems
+        self.warnings = list(settings.warnings)
+        self.events = Events(plugins)
+        self._store: Store | None = None
+        #: upkeep that may only run once the write is on disk (removing unused files)
+        self._upkeep: list[Callable[[], None]] = []
+        self.use_settings(settings)
+
+    @classmethod
+    def load(
+        cls,
+        path: Path,
+        *,
+        tables: tuple[TableSpec, ...],
+        plugins: Iterable[object] = (),
+        strict: bool = True,
+        declare: Declare | None = None,
+    ) -> Context:
+        """Read ``clientcard.toml`` in ``path``, load the plugins, check the settings.
+
+        ``declare`` adds settings tables that depend on the file itself (one per
+        intake form).
+        """
+        problems: list[str] = []
+        raw = read_raw(path / CONFIG_NAME)
+        try:
+            disabled = raw_disabled(raw)
+        except ConfigError as exc:
+            if strict:
+                raise
+            problems.append(str(exc))
+            disabled = []
+        host = PluginHost(disabled=disabled, extra=plugins)
+        for table, settings_class in CORE_TABLES.items():
+            host.add_settings(table, settings_class)
+        try:
+            if declare is not None:
+                declare(host.add_settings, raw)
+            host.check()
+            settings = Settings(raw, host.registry(SETTINGS).items())
+        except ClientcardError as exc:
+            if strict:
+                raise
+            problems.append(str(exc))
+            settings = Settings({}, host.registry(SETTINGS).items())
+        return cls(path, host, settings, tables, problems)
+
+    # -- settings --------------------------------------------------------------------
+
+    def use_settings(self, settings: Settings) -> None:
+        """Take ``settings`` as the workspace's (after a change to the file).
+
+        Services that derive something from the settings keep it keyed by the
+        :class:`Settings` object, which changes here.
+        """
+        self.settings = settings
+        ws: WorkspaceSettings = settings["workspace"]
+        self.field_context = FieldContext(
+            region=ws.region,
+            currency=ws.currency,
+            timezone=ZoneInfo(ws.timezone),
+            locale=ws.locale,
+            id_schemes=self.plugins.registry(ID_SCHEMES).items(),
+        )
+
+    def settings_for(self, table: str) -> Any:
+        """The checked settings of ``[table]`` (an instance of its declared attrs class)."""
+        try:
+            return self.settings[table]
+        except KeyError:
+            raise ConfigError(f"no settings table [{table}] is declared") from None
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Check and write one setting to ``clientcard.toml``, keeping its comments;
+        ``value`` may be text as typed, read by the setting's type."""
+        table, attribute = self.settings.locate(key)
+        hints = attrs.resolve_types(self.settings.declared[table])
+        hint = {a.name: a.type for a in attrs.fields(hints)}[attribute.name]
+        if isinstance(value, str):
+            value = parse_setting(value, hint)
+        build(table, self.settings.declared[table], {attribute.name: value})
+        # a well-formed name of nothing installed (a rule set 'nope', currency XYZ)
+        # would be written and then break every later command
+        check_setting(key, value, self.plugins)
+        ConfigFile(self.config_path).set(key, value)
+        self.use_settings(Settings(read_raw(self.config_path), self.settings.declared))
+
+    def unset_setting(self, key: str) -> bool:
+        """Remove a setting from the file (it goes back to its default)."""
+        removed = ConfigFile(self.config_path).unset(key)
+        # unsetting is how a broken file gets mended: it may still be broken
+        with contextlib.suppress(ClientcardError):
+            self.use_settings(Settings(read_raw(self.config_path), self.settings.declared))
+        return removed
+
+    def today(self) -> date:
+        """Today in the business's time zone: what "as of today" means everywhere."""
+        return datetime.now(self.field_context.timezone).date()
+
+    # -- the store and its writes ------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The storage backend, opened on first use."""
+        if self._store is None:
+            backend = self.plugins.registry(STORAGE_BACKENDS).get(self.settings["storage"].backend)
+            self._store = backend(self.path / DATA_DIR, self.tables)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def read(self) -> contextlib.AbstractContextManager[ReadSession]:
+        """A consistent view of what is committed (a write in progress sees its own)."""
+        return self.store.read()
+
+    @property
+    def writing(self) -> bool:
+        return self.events._queue is not None
+
+    @contextmanager
+    def write(self) -> Iterator[WriteSession]:
+        """One all-or-nothing change; nested writes join the outer one.  Upkeep and
+        events run once the outermost write is on disk."""
+        events = self.events
+        outermost = events._queue is None
+        if outermost:
+            events._queue = []
+        try:
+            with self.store.write() as session:
+                yield session
+            if outermost:
+                queued, events._queue = events._queue or [], None
+                upkeep, self._upkeep = self._upkeep, []
+                for task in upkeep:
+                    task()
+                for call in queued:
+                    call(events.owner)
+        finally:
+            if outermost:
+                events._queue = None
+                self._upkeep = []
+
+    @contextmanager
+    def preview(self) -> Iterator[None]:
+        """Run the block as one write, then throw the write away: every check runs,
+        nothing is stored, no event hook is called."""
+        if self.writing:
+            # Discarding a nested write would discard the enclosing one with it.
+            raise WorkspaceError("a preview cannot run inside a batch or another write")
+        try:
+            with self.write():
+                yield
+                raise _Discard
+        except _Discard:
+            pass
+
+    def after_commit(self, task: Callable[[], None]) -> None:
+        """Run ``task`` once the current write is on disk (never if it fails)."""
+        self._upkeep.append(task)
