@@ -141,7 +141,7 @@ def cli_import_available() -> bool:
 API_IMPORT = """\
 import sys
 from clientcard import Workspace
-from clientcard.core.importing import import_bookings
+from clientcard.transfer.bookings_import import import_bookings
 with Workspace.open(sys.argv[1]) as ws:
     print(import_bookings(ws, sys.argv[2]))
 """

@@ -120,17 +120,38 @@ def bench_cli_add(report: Report, ws_path: Path, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         version = [run_wall([CLI, "--version"], cwd=tmp) for _ in range(repeat)]
     report.add("  info: clientcard --version (no workspace)", version, None)
-    show = [run_wall([CLI, "-w", str(ws_path), "customers", "show", "7", "--format", "json"])
-            for _ in range(repeat)]
+    show = [
+        run_wall([CLI, "-w", str(ws_path), "customers", "show", "7", "--format", "json"])
+        for _ in range(repeat)
+    ]
     report.add("  info: CLI customers show 7 --format json", show, None)
     times = []
     for i in range(repeat):
-        times.append(run_wall([
-            CLI, "-w", str(ws_path), "customers", "add",
-            "--name", f"Niccolò Bench {i}", "--email", f"bench.cli{i}@example.it",
-            "--phone", f"+39 347 123 45{i % 100:02d}", "--external-id", f"BENCH-CLI-{i}",
-            "--tag", "bench", "--set", "city=Forlì", "--set", "visits=3",
-        ]))
+        times.append(
+            run_wall(
+                [
+                    CLI,
+                    "-w",
+                    str(ws_path),
+                    "customers",
+                    "add",
+                    "--name",
+                    f"Niccolò Bench {i}",
+                    "--email",
+                    f"bench.cli{i}@example.it",
+                    "--phone",
+                    f"+39 347 123 45{i % 100:02d}",
+                    "--external-id",
+                    f"BENCH-CLI-{i}",
+                    "--tag",
+                    "bench",
+                    "--set",
+                    "city=Forlì",
+                    "--set",
+                    "visits=3",
+                ]
+            )
+        )
     report.add("CLI: customers add (end to end)", times, 0.3)
 
 
@@ -138,17 +159,35 @@ def bench_api(report: Report, ws_path: Path, repeat: int) -> None:
     ws = opened(ws_path)
     try:
         n = ws.count_customers()
-        first, _ = timed(lambda: ws.add_customer(
-            "Shirin Tehrani", email="shirin.first@example.it", phone="+39 06 1234 5678",
-            external_id="BENCH-API-FIRST", tags=["bench"], fields={"city": "Roma"}))
+        first, _ = timed(
+            lambda: ws.add_customer(
+                "Shirin Tehrani",
+                email="shirin.first@example.it",
+                phone="+39 06 1234 5678",
+                external_id="BENCH-API-FIRST",
+                tags=["bench"],
+                fields={"city": "Roma"},
+            )
+        )
         report.add("  info: API add_customer, first after load", [first], None)
         times = []
         for i in range(max(repeat * 4, 10)):
-            t, _ = timed(lambda i=i: ws.add_customer(
-                f"Dariush Ahmadi {i}", email=f"dariush{i}@example.it",
-                phone=f"+39 347 765 43{i % 100:02d}", external_id=f"BENCH-API-{i}",
-                joined_at="2024-05-01", tags=["bench"],
-                fields={"city": "Milano", "visits": i, "level": "gold", "birthday": "1990-01-31"}))
+            t, _ = timed(
+                lambda i=i: ws.add_customer(
+                    f"Dariush Ahmadi {i}",
+                    email=f"dariush{i}@example.it",
+                    phone=f"+39 347 765 43{i % 100:02d}",
+                    external_id=f"BENCH-API-{i}",
+                    joined_at="2024-05-01",
+                    tags=["bench"],
+                    fields={
+                        "city": "Milano",
+                        "visits": i,
+                        "level": "gold",
+                        "birthday": "1990-01-31",
+                    },
+                )
+            )
             times.append(t)
         report.add("API: add_customer (open workspace)", times, 0.100)
 
@@ -164,8 +203,10 @@ def bench_api(report: Report, ws_path: Path, repeat: int) -> None:
 
 def bench_list(report: Report, ws_path: Path, repeat: int) -> None:
     reps = max(2, repeat // 2)
-    times = [run_wall([CLI, "-w", str(ws_path), "customers", "list", "--format", "json"])
-             for _ in range(reps)]
+    times = [
+        run_wall([CLI, "-w", str(ws_path), "customers", "list", "--format", "json"])
+        for _ in range(reps)
+    ]
     report.add("CLI: customers list --format json > /dev/null", times, 2.0)
 
     ws = opened(ws_path)
@@ -212,8 +253,10 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.perf_counter()
     cached = generate.cached_workspace(args.size)
-    report = Report(f"clientcard customers, {args.size:,} customers "
-                    f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
+    report = Report(
+        f"clientcard customers, {args.size:,} customers "
+        f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
+    )
     with tempfile.TemporaryDirectory(prefix="clientcard-bench-") as tmp:
         scratch = Path(tmp)
         reads = generate.copy_workspace(cached, scratch / "read")

@@ -132,9 +132,7 @@ def _typo(word: str, rng: random.Random) -> str:
 
 
 def _plain(text: str) -> str:
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _squeezed(name: str) -> str:
@@ -318,8 +316,7 @@ def cached(size: int, seed: int) -> tuple[Path, dict[str, Any]]:
     generate.DATA_DIR.mkdir(parents=True, exist_ok=True)
     building = generate.DATA_DIR / f".building-{target.name}"
     shutil.rmtree(building, ignore_errors=True)
-    print(f"generating {size:,} customers with known duplicates into {target} ...",
-          file=sys.stderr)
+    print(f"generating {size:,} customers with known duplicates into {target} ...", file=sys.stderr)
     started = time.perf_counter()
     population = make_workspace(building / "ws", size, seed)
     truth = {
@@ -344,15 +341,15 @@ def true_pairs(person: list[int]) -> set[tuple[int, int]]:
     for at, who in enumerate(person):
         by_person.setdefault(who, []).append(at + 1)
     return {
-        pair for ids in by_person.values() if len(ids) > 1
+        pair
+        for ids in by_person.values()
+        if len(ids) > 1
         for pair in itertools.combinations(ids, 2)
     }
 
 
 def found_pairs(groups: list[dict[str, Any]]) -> set[tuple[int, int]]:
-    return {
-        pair for group in groups for pair in itertools.combinations(sorted(group["ids"]), 2)
-    }
+    return {pair for group in groups for pair in itertools.combinations(sorted(group["ids"]), 2)}
 
 
 def quality(found: set[tuple[int, int]], truth: set[tuple[int, int]]) -> tuple[float, float]:
@@ -366,7 +363,8 @@ def family_pairs(found: set[tuple[int, int]], truth: dict[str, Any]) -> int:
     """Pairs wrongly grouped that are two people of one household."""
     person, household = truth["person"], truth["household"]
     return sum(
-        1 for a, b in found
+        1
+        for a, b in found
         if person[a - 1] != person[b - 1] and household[a - 1] == household[b - 1] != -1
     )
 
@@ -434,12 +432,17 @@ def main(argv: list[str] | None = None) -> None:
         report.add("CLI: duplicates --format json (new process)", times, CLI_TARGET)
         found = found_pairs(groups)
         recall, precision = quality(found, expected)
-        add_quality(report, f"recall over pairs ({len(found & expected):,} found)", recall,
-                    RECALL_TARGET)
-        add_quality(report, f"precision over pairs ({len(found):,} grouped)", precision,
-                    PRECISION_TARGET)
-        add_text(report, "  info: groups / family pairs wrongly grouped",
-                 f"{len(groups):,} / {family_pairs(found, truth):,}")
+        add_quality(
+            report, f"recall over pairs ({len(found & expected):,} found)", recall, RECALL_TARGET
+        )
+        add_quality(
+            report, f"precision over pairs ({len(found):,} grouped)", precision, PRECISION_TARGET
+        )
+        add_text(
+            report,
+            "  info: groups / family pairs wrongly grouped",
+            f"{len(groups):,} / {family_pairs(found, truth):,}",
+        )
 
         print("API ...", file=sys.stderr)
         with Workspace.open(path) as ws:
@@ -448,18 +451,27 @@ def main(argv: list[str] | None = None) -> None:
             report.add("  info: API detect_duplicates() (open, loaded workspace)", [t], None)
             stats = detection.stats
             all_pairs = stats.records * (stats.records - 1) // 2
-            add_text(report, "  info: pairs compared (blocking) / all pairs",
-                     f"{stats.compared:,} / {all_pairs:,} ({stats.blocks:,} blocks, "
-                     f"{stats.oversized} oversized)")
+            add_text(
+                report,
+                "  info: pairs compared (blocking) / all pairs",
+                f"{stats.compared:,} / {all_pairs:,} ({stats.blocks:,} blocks, "
+                f"{stats.oversized} oversized)",
+            )
             shared = sharing(ws, expected)
             r, _ = quality(found & shared, shared)
-            add_text(report, "  info: recall over pairs sharing an e-mail, phone or birth date",
-                     f"{r:.3f} (of {len(shared):,}; the rest share only a similar name)")
+            add_text(
+                report,
+                "  info: recall over pairs sharing an e-mail, phone or birth date",
+                f"{r:.3f} (of {len(shared):,}; the rest share only a similar name)",
+            )
             for threshold in (0.7, 0.9):
                 other = [g.to_json() for g in ws.find_duplicates(threshold)]
                 r, p = quality(found_pairs(other), expected)
-                add_text(report, f"  info: recall / precision at min score {threshold}",
-                         f"{r:.3f} / {p:.3f}")
+                add_text(
+                    report,
+                    f"  info: recall / precision at min score {threshold}",
+                    f"{r:.3f} / {p:.3f}",
+                )
         print("CLI duplicates --min-score 0.5 ...", file=sys.stderr)
         elapsed, low = run_cli(path, "--min-score", "0.5")
         report.add("  info: CLI duplicates --min-score 0.5 (names alone count)", [elapsed], None)

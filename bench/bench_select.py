@@ -49,7 +49,7 @@ import generate
 from bench_customers import CLI, Report, timed
 
 from clientcard import Workspace
-from clientcard.core.selection import Selection
+from clientcard.find.selection import Selection
 
 AS_OF = generate.AS_OF
 SEED = 1

@@ -70,43 +70,180 @@ FIELDS: list[dict[str, Any]] = [
 ]
 
 FIRST_NAMES = [
-    "Marco", "Giulia", "Luca", "Francesca", "Alessandro", "Chiara", "Matteo", "Sara",
-    "Lorenzo", "Martina", "Andrea", "Elena", "Giuseppe", "Valentina", "Davide", "Federica",
-    "Simone", "Alessia", "Stefano", "Anna", "Paolo", "Silvia", "Roberto", "Laura",
+    "Marco",
+    "Giulia",
+    "Luca",
+    "Francesca",
+    "Alessandro",
+    "Chiara",
+    "Matteo",
+    "Sara",
+    "Lorenzo",
+    "Martina",
+    "Andrea",
+    "Elena",
+    "Giuseppe",
+    "Valentina",
+    "Davide",
+    "Federica",
+    "Simone",
+    "Alessia",
+    "Stefano",
+    "Anna",
+    "Paolo",
+    "Silvia",
+    "Roberto",
+    "Laura",
     # accented
-    "Niccolò", "Nicolò", "Mattìa", "Zoë", "Noémie", "José", "Lucía", "François", "Chloé",
-    "Jürgen", "Björn", "Gökhan", "Ştefan", "Łukasz", "Ana María",
+    "Niccolò",
+    "Nicolò",
+    "Mattìa",
+    "Zoë",
+    "Noémie",
+    "José",
+    "Lucía",
+    "François",
+    "Chloé",
+    "Jürgen",
+    "Björn",
+    "Gökhan",
+    "Ştefan",
+    "Łukasz",
+    "Ana María",
     # Persian (Latin transliteration and Persian script)
-    "Dariush", "Shirin", "Parisa", "Kourosh", "Nasrin", "Reza", "Mahsa", "Arash",
-    "داریوش", "شیرین", "پریسا", "کوروش", "نسرین", "رضا",
+    "Dariush",
+    "Shirin",
+    "Parisa",
+    "Kourosh",
+    "Nasrin",
+    "Reza",
+    "Mahsa",
+    "Arash",
+    "داریوش",
+    "شیرین",
+    "پریسا",
+    "کوروش",
+    "نسرین",
+    "رضا",
 ]
 LAST_NAMES = [
-    "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
-    "Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa",
-    "Giordano", "Rizzo", "Lombardi", "Moretti", "D'Angelo", "Dell'Orto", "Lo Presti",
+    "Rossi",
+    "Russo",
+    "Ferrari",
+    "Esposito",
+    "Bianchi",
+    "Romano",
+    "Colombo",
+    "Ricci",
+    "Marino",
+    "Greco",
+    "Bruno",
+    "Gallo",
+    "Conti",
+    "De Luca",
+    "Mancini",
+    "Costa",
+    "Giordano",
+    "Rizzo",
+    "Lombardi",
+    "Moretti",
+    "D'Angelo",
+    "Dell'Orto",
+    "Lo Presti",
     # accented
-    "Niccolò", "Fabbrò", "Müller", "Núñez", "Lefèvre", "Šimić", "Özdemir", "Sjöberg",
+    "Niccolò",
+    "Fabbrò",
+    "Müller",
+    "Núñez",
+    "Lefèvre",
+    "Šimić",
+    "Özdemir",
+    "Sjöberg",
     # Persian (Latin transliteration and Persian script)
-    "Ahmadi", "Hosseini", "Rezaei", "Moradi", "Karimi", "Tehrani", "Mohammadi", "Jafari",
-    "احمدی", "حسینی", "رضایی", "مرادی", "کریمی", "تهرانی",
+    "Ahmadi",
+    "Hosseini",
+    "Rezaei",
+    "Moradi",
+    "Karimi",
+    "Tehrani",
+    "Mohammadi",
+    "Jafari",
+    "احمدی",
+    "حسینی",
+    "رضایی",
+    "مرادی",
+    "کریمی",
+    "تهرانی",
 ]
 PERSIAN_LATIN = {
-    "داریوش": "dariush", "شیرین": "shirin", "پریسا": "parisa", "کوروش": "kourosh",
-    "نسرین": "nasrin", "رضا": "reza", "احمدی": "ahmadi", "حسینی": "hosseini",
-    "رضایی": "rezaei", "مرادی": "moradi", "کریمی": "karimi", "تهرانی": "tehrani",
+    "داریوش": "dariush",
+    "شیرین": "shirin",
+    "پریسا": "parisa",
+    "کوروش": "kourosh",
+    "نسرین": "nasrin",
+    "رضا": "reza",
+    "احمدی": "ahmadi",
+    "حسینی": "hosseini",
+    "رضایی": "rezaei",
+    "مرادی": "moradi",
+    "کریمی": "karimi",
+    "تهرانی": "tehrani",
 }
 _PERSIAN_LAST = [name for name in LAST_NAMES if name in PERSIAN_LATIN]
-DOMAINS = ["gmail.com", "libero.it", "hotmail.it", "yahoo.it", "outlook.com", "tiscali.it",
-           "virgilio.it", "alice.it", "fastwebnet.it", "studio-rossi.it"]
-CITIES = ["Roma", "Milano", "Napoli", "Torino", "Palermo", "Genova", "Bologna", "Firenze",
-          "Bari", "Catania", "Venezia", "Verona", "Forlì", "Cantù", "Sant'Antìoco", "Aosta"]
+DOMAINS = [
+    "gmail.com",
+    "libero.it",
+    "hotmail.it",
+    "yahoo.it",
+    "outlook.com",
+    "tiscali.it",
+    "virgilio.it",
+    "alice.it",
+    "fastwebnet.it",
+    "studio-rossi.it",
+]
+CITIES = [
+    "Roma",
+    "Milano",
+    "Napoli",
+    "Torino",
+    "Palermo",
+    "Genova",
+    "Bologna",
+    "Firenze",
+    "Bari",
+    "Catania",
+    "Venezia",
+    "Verona",
+    "Forlì",
+    "Cantù",
+    "Sant'Antìoco",
+    "Aosta",
+]
 #: Italian landline area codes (the number has 6-8 digits after them in total 9-10)
 LANDLINE = [("06", 8), ("02", 8), ("011", 7), ("051", 7), ("055", 7), ("081", 7), ("091", 7)]
 #: Italian mobile prefixes (3xx + 7 digits)
-MOBILE = [*range(320, 330), *range(330, 340), *range(340, 350), *range(360, 369),
-          *range(380, 390), 391, 392, 393]
-TAGS = ["vip", "newsletter", "no-show", "famiglia", "promo estate", "Gift card", "staff",
-        "referral", "allergie"]
+MOBILE = [
+    *range(320, 330),
+    *range(330, 340),
+    *range(340, 350),
+    *range(360, 369),
+    *range(380, 390),
+    391,
+    392,
+    393,
+]
+TAGS = [
+    "vip",
+    "newsletter",
+    "no-show",
+    "famiglia",
+    "promo estate",
+    "Gift card",
+    "staff",
+    "referral",
+    "allergie",
+]
 LEVELS = ["bronze", "bronze", "bronze", "silver", "silver", "gold"]
 
 
@@ -180,9 +317,18 @@ EXPORTED = AS_OF + timedelta(days=30)
 BOOKING_COLUMNS = ("customer", "date", "status", "amount", "service", "staff", "external_id")
 #: (service, price in EUR)
 SERVICES = [
-    ("Taglio donna", 35), ("Taglio uomo", 22), ("Piega", 25), ("Colore", 55),
-    ("Mèches", 85), ("Trattamento cheratina", 120), ("Manicure", 25), ("Pedicure", 35),
-    ("Ceretta gambe", 30), ("Massaggio 50'", 60), ("Pulizia viso", 50), ("Barba", 15),
+    ("Taglio donna", 35),
+    ("Taglio uomo", 22),
+    ("Piega", 25),
+    ("Colore", 55),
+    ("Mèches", 85),
+    ("Trattamento cheratina", 120),
+    ("Manicure", 25),
+    ("Pedicure", 35),
+    ("Ceretta gambe", 30),
+    ("Massaggio 50'", 60),
+    ("Pulizia viso", 50),
+    ("Barba", 15),
 ]
 STAFF = ["Giulia", "Marco", "Chiara", "Niccolò", "Shirin", "Zoë", "Dariush", "Francesca"]
 
@@ -288,8 +434,9 @@ def make_workspace(path: str | Path, n: int, seed: int = 1, *, verbose: bool = F
     ws = Workspace.init(path, settings={"workspace.region": "IT", "workspace.currency": "EUR"})
     try:
         for spec in FIELDS:
-            ws.add_field(spec["key"], type=spec["type"], label=spec["label"],
-                         choices=spec.get("choices", ()))
+            ws.add_field(
+                spec["key"], type=spec["type"], label=spec["label"], choices=spec.get("choices", ())
+            )
         batch: list[dict[str, Any]] = []
         done = 0
         for row in rows(n, seed):
@@ -299,8 +446,10 @@ def make_workspace(path: str | Path, n: int, seed: int = 1, *, verbose: bool = F
                 done += len(batch)
                 batch = []
                 if verbose:
-                    print(f"  {done:>9,} customers  {time.perf_counter() - started:6.1f} s",
-                          file=sys.stderr)
+                    print(
+                        f"  {done:>9,} customers  {time.perf_counter() - started:6.1f} s",
+                        file=sys.stderr,
+                    )
         if batch:
             ws.add_customers(batch)
         compact = getattr(ws.store, "compact", None)
@@ -326,8 +475,9 @@ def cached_workspace(n: int, seed: int = 1, *, verbose: bool = True) -> Path:
     building = DATA_DIR / f".building-{target.name}"
     shutil.rmtree(building, ignore_errors=True)
     if verbose:
-        print(f"generating {n:,} customers into {target} (cached for next runs) ...",
-              file=sys.stderr)
+        print(
+            f"generating {n:,} customers into {target} (cached for next runs) ...", file=sys.stderr
+        )
     make_workspace(building, n, seed, verbose=verbose)
     (building / ".complete").write_text(f"v{GENERATOR_VERSION} seed={seed} n={n}\n")
     shutil.rmtree(target, ignore_errors=True)
@@ -344,14 +494,18 @@ def cached_bookings_csv(n: int, bookings: int, seed: int = 1, *, verbose: bool =
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if verbose:
-        print(f"generating {bookings:,} bookings into {target} (cached for next runs) ...",
-              file=sys.stderr)
+        print(
+            f"generating {bookings:,} bookings into {target} (cached for next runs) ...",
+            file=sys.stderr,
+        )
     building = DATA_DIR / f".building-{target.name}"
     write_bookings_csv(building, n, bookings, seed)
     building.rename(target)
     if verbose:
-        print(f"  wrote {bookings:,} bookings in {time.perf_counter() - started:.1f} s",
-              file=sys.stderr)
+        print(
+            f"  wrote {bookings:,} bookings in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
     return target
 
 
@@ -367,8 +521,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("n", type=int, help="number of customers")
     parser.add_argument("dir", type=Path, help="workspace directory to create")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--bookings", type=int, default=1_000_000,
-                        help="bookings in the CSV file (with --csv)")
+    parser.add_argument(
+        "--bookings", type=int, default=1_000_000, help="bookings in the CSV file (with --csv)"
+    )
     parser.add_argument("--csv", type=Path, help="also write a bookings CSV file here")
     args = parser.parse_args(argv)
     wait_for_field_types()

@@ -40,8 +40,10 @@ def main(argv: list[str]) -> int:
         if result.returncode != 0:
             failed.append(script.name)
             print(f"!!! {script.name} exited with status {result.returncode}", flush=True)
-    print(f"\n{len(scripts)} script(s) in {time.perf_counter() - started:.0f} s"
-          + (f"; failed: {', '.join(failed)}" if failed else ""))
+    print(
+        f"\n{len(scripts)} script(s) in {time.perf_counter() - started:.0f} s"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import RunCLI
 
 from clientcard import Workspace, hookimpl
-from clientcard.core.actions import Action, ActionKind
-from clientcard.core.facts import Facts
+from clientcard.actions.kinds import Action, ActionKind
+from clientcard.activity.facts import Facts
 
 TODAY = date(2025, 6, 30)
 

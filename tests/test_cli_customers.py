@@ -304,9 +304,7 @@ def test_add_prints_the_id_by_default_and_the_record_as_json(
     assert (record["id"], record["phone"], record["tags"]) == (2, "+393331234567", ["vip"])
 
 
-def test_edit_and_delete_print_what_they_changed_as_json(
-    run: RunCLI, workspace: Workspace
-) -> None:
+def test_edit_and_delete_print_what_they_changed_as_json(run: RunCLI, workspace: Workspace) -> None:
     for name in ("Ana", "Bruno", "Carla"):
         add(run, "--name", name, "--tag", "roma" if name != "Bruno" else "milano")
     workspace.add_tags(["vip"], [3])
@@ -335,9 +333,7 @@ def test_edit_and_delete_print_what_they_changed_as_json(
     assert workspace.count_customers() == 2
 
 
-def test_tags_and_fields_print_what_they_changed_as_json(
-    run: RunCLI, workspace: Workspace
-) -> None:
+def test_tags_and_fields_print_what_they_changed_as_json(run: RunCLI, workspace: Workspace) -> None:
     for name in ("Ana", "Bruno", "Carla"):
         add(run, "--name", name)
     workspace.add_tags(["promo"], [2])

@@ -14,7 +14,7 @@ import pytest
 from clientcard import Workspace
 from clientcard.core import dates
 from clientcard.core.errors import FieldValueError
-from clientcard.core.import_customers import import_customers
+from clientcard.transfer.customers_import import import_customers
 from conftest import RunCLI
 
 TEHRAN = ZoneInfo("Asia/Tehran")

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from clientcard import ConfigError, DuplicateGroup, Workspace
 from clientcard.core.config import DuplicatesSettings
-from clientcard.core.duplicates import (
+from clientcard.dedupe.detect import (
     GATE_FLOOR,
     MAX_BLOCK,
     FieldRule,
@@ -22,8 +22,8 @@ from clientcard.core.duplicates import (
     gate,
     name_tokens,
 )
-from clientcard.core.import_customers import import_customers
-from clientcard.core.importing import ImportRowsError
+from clientcard.transfer.bookings_import import ImportRowsError
+from clientcard.transfer.customers_import import import_customers
 from conftest import RunCLI
 from test_cli_customers import add, assert_user_error
 
@@ -607,7 +607,7 @@ def test_import_skips_look_alikes_with_skip_invalid(workspace: Workspace, tmp_pa
 
 
 def test_rows_sharing_finds_exactly_what_comparing_every_row_finds() -> None:
-    from clientcard.core.duplicates import compared, rows_sharing
+    from clientcard.dedupe.detect import compared, rows_sharing
 
     stored = [
         "ann@x.com", "ANN@X.COM", "bob@x.com", None, "  ann@x.com", "Ánn@x.com", {"a": 1},

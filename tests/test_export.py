@@ -13,9 +13,9 @@ from typing import IO
 import pytest
 
 from clientcard import PluginError, ValidationError, Workspace, hookimpl
-from clientcard.core.export import FORMULA_STARTS, ExportContext, Exporter, neutralise, restore
-from clientcard.core.selection import Selection
 from clientcard.core.store import Doc
+from clientcard.find.selection import Selection
+from clientcard.transfer.export import FORMULA_STARTS, ExportContext, Exporter, neutralise, restore
 from conftest import RunCLI, install_plugin
 from test_cli_customers import assert_user_error
 
@@ -212,7 +212,7 @@ def test_export_to_stdout_with_a_dash(
 MAILING_LIST = """
     import io
     from clientcard import hookimpl
-    from clientcard.core.export import Exporter
+    from clientcard.transfer.export import Exporter
 
     class MailingList(Exporter):
         name = "mailing-list"

@@ -22,7 +22,14 @@ import pytest
 import vobject
 
 from clientcard import Workspace
-from clientcard.core.export import (
+from clientcard.core.fields import FieldSchema
+from clientcard.core.model import FieldDef
+from clientcard.core.store import Doc
+from clientcard.plugins.exporters import vcard, xlsx
+from clientcard.plugins.exporters.vcard import VcardExporter
+from clientcard.plugins.exporters.xlsx import XlsxExporter
+from clientcard.transfer.customers_import import import_customers
+from clientcard.transfer.export import (
     XLSX_UNGUARDED,
     ExportContext,
     Exporter,
@@ -30,13 +37,6 @@ from clientcard.core.export import (
     neutralise,
     restore,
 )
-from clientcard.core.fields import FieldSchema
-from clientcard.core.import_customers import import_customers
-from clientcard.core.model import FieldDef
-from clientcard.core.store import Doc
-from clientcard.plugins.exporters import vcard, xlsx
-from clientcard.plugins.exporters.vcard import VcardExporter
-from clientcard.plugins.exporters.xlsx import XlsxExporter
 from conftest import RunCLI
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'

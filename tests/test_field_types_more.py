@@ -18,7 +18,6 @@ from clientcard import FieldPreset, IdScheme, Workspace, hookimpl
 from clientcard.core import hookspecs
 from clientcard.core.errors import FieldDefinitionError, ValidationError, shown
 from clientcard.core.fields import STARTER_FIELDS, FieldContext, FieldSchema, FieldType
-from clientcard.core.import_customers import import_customers
 from clientcard.core.model import FieldDef, JSONValue
 from clientcard.plugins.fields import address, consent, customer_ref, national_id, presets
 from clientcard.plugins.fields.address import AddressType, ShippingAddressType
@@ -27,6 +26,7 @@ from clientcard.plugins.fields.consent import ConsentType
 from clientcard.plugins.fields.customer_ref import CustomerRefType
 from clientcard.plugins.fields.dates import DateTimeType, DateType
 from clientcard.plugins.fields.national_id import IranNationalCode, NationalIdType
+from clientcard.transfer.customers_import import import_customers
 from conftest import RunCLI
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -514,7 +514,7 @@ def test_choice_colours_are_checked_and_normalised(workspace: Workspace) -> None
             "x", type="choice", choices=["a"], options={"colours": {"b": "#000000"}}
         )
     assert str(info.value) == (
-        "field 'x': option colours={\"b\": \"#000000\"} is not valid; "
+        'field \'x\': option colours={"b": "#000000"} is not valid; '
         "expected colours for the field's choices (a)"
     )
     with pytest.raises(FieldDefinitionError, match=r"a colour for 'a' as #RRGGBB"):

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from clientcard import ClientcardError, Customer, Workspace, hookimpl
 from clientcard.cli.context import AppContext
 from clientcard.cli.importing import command
-from clientcard.core.importing import (
+from clientcard.transfer.bookings_import import (
     MAX_LISTED,
     ImportFileError,
     ImportReport,

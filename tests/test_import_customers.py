@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from clientcard import ValidationError, Workspace, hookimpl
-from clientcard.core.import_customers import import_customers
-from clientcard.core.importing import ImportFileError, ImportRowsError
+from clientcard.transfer.bookings_import import ImportFileError, ImportRowsError
+from clientcard.transfer.customers_import import import_customers
 from conftest import RunCLI
 from test_cli_customers import assert_user_error
 

@@ -14,8 +14,6 @@ import pytest
 
 from clientcard import ValidationError, Workspace
 from clientcard.core.fields import FieldContext, FieldSchema
-from clientcard.core.import_customers import import_customers
-from clientcard.core.importing import import_bookings
 from clientcard.core.model import FieldDef
 from clientcard.plugins.fields.numbers import (
     DecimalType,
@@ -24,6 +22,8 @@ from clientcard.plugins.fields.numbers import (
     MoneyType,
     number_format,
 )
+from clientcard.transfer.bookings_import import import_bookings
+from clientcard.transfer.customers_import import import_customers
 from conftest import RunCLI, make_runner
 from test_cli_customers import assert_user_error
 
@@ -366,7 +366,7 @@ def test_the_table_in_the_docs_is_what_happens() -> None:
 
 
 def test_where_reads_amounts_by_the_locale_too(workspace: Workspace) -> None:
-    from clientcard.core.where import matches_all, parse_where
+    from clientcard.find.where import matches_all, parse_where
 
     workspace.add_field("deposit", type="money")
     workspace.add_customers(

@@ -444,7 +444,7 @@ def test_links_and_references_follow_the_merge_and_come_back(
 def test_a_merged_customer_is_found_by_every_address_and_number(
     workspace: Workspace, family: list[Customer]
 ) -> None:
-    from clientcard.core.selection import Selection
+    from clientcard.find.selection import Selection
 
     ann, anne, a = family
     workspace.merge([ann.id, anne.id, a.id], into=anne.id)

@@ -158,3 +158,25 @@ def test_every_method_the_docs_name_exists() -> None:
     assert len(named) > 20  # the pattern still finds what the docs show
     missing = sorted(f"{name} ({doc})" for doc, name in named if not hasattr(Workspace, name))
     assert missing == []
+
+
+def test_a_plugin_importing_the_old_paths_still_works_and_is_told_where_to_look() -> None:
+    import warnings
+
+    import clientcard
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from clientcard.core.actions import ActionKind
+        from clientcard.core.export import Exporter, neutralise
+
+    assert (Exporter, neutralise, ActionKind) == (
+        clientcard.Exporter,
+        clientcard.neutralise,
+        clientcard.ActionKind,
+    )
+    assert [str(w.message) for w in caught] == [
+        "clientcard.core.actions.ActionKind moved: import it from clientcard",
+        "clientcard.core.export.Exporter moved: import it from clientcard",
+        "clientcard.core.export.neutralise moved: import it from clientcard",
+    ]

@@ -16,7 +16,6 @@ import pluggy
 import pytest
 
 import clientcard.core.hookspecs
-from clientcard.core.classify import Facts, RuleSet
 from clientcard.core.config import (
     Settings,
     StatusSettings,
@@ -31,6 +30,7 @@ from clientcard.plugins.status_rules import lead_client_vip, lifecycle, loyalty_
 from clientcard.plugins.status_rules.lead_client_vip import LeadClientVip, LeadClientVipSettings
 from clientcard.plugins.status_rules.lifecycle import Lifecycle, LifecycleSettings
 from clientcard.plugins.status_rules.loyalty_tiers import LoyaltyTiers, LoyaltyTiersSettings
+from clientcard.status.classify import Facts, RuleSet
 
 A = date(2025, 6, 30)
 

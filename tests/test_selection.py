@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from clientcard import Customer, ValidationError, Workspace, WorkspaceError, hookimpl
-from clientcard.core.selection import Selection
 from clientcard.core.text import fold
+from clientcard.find.selection import Selection
 from conftest import RunCLI
 from test_cli_customers import assert_user_error
 
@@ -176,7 +176,7 @@ def test_a_segments_or_stays_within_its_own_expression(
 def test_or_and_not_still_test_each_distinct_value_once(
     workspace: Workspace, people: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clientcard.core.where import Condition
+    from clientcard.find.where import Condition
 
     workspace.add_customers({"name": f"Guest {n}", "city": "Roma"} for n in range(200))
     calls = 0
@@ -424,7 +424,7 @@ def test_birthdays_within_days_from_today(workspace: Workspace, run: RunCLI) -> 
 
 
 def test_a_29_february_birthday_falls_on_the_28th_in_other_years(workspace: Workspace) -> None:
-    from clientcard.core.selection import CustomerView, SearchTexts, row_filters
+    from clientcard.find.selection import CustomerView, SearchTexts, row_filters
 
     docs = [
         {"id": 1, "fields": {"birth_date": "2000-02-29"}},

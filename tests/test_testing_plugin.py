@@ -85,7 +85,7 @@ def test_settings_and_plugins_for_a_whole_directory(pytester: pytest.Pytester) -
         """
         import pytest
         from clientcard import hookimpl
-        from clientcard.core.export import Exporter
+        from clientcard.transfer.export import Exporter
 
         class Lines(Exporter):
             name = "lines"

@@ -10,7 +10,7 @@ import pytest
 
 from clientcard import Workspace
 from clientcard.core.errors import ClientcardError, ValidationError
-from clientcard.core.where import Condition, WhereError, matches_all, parse_where
+from clientcard.find.where import Condition, WhereError, matches_all, parse_where
 
 Doc = dict[str, Any]
 

@@ -32,8 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from clientcard import ClientcardError, Customer, Workspace, hookimpl
-from clientcard.core.actions import Action
+from clientcard import Action, ClientcardError, Customer, Workspace, hookimpl
 
 #: the application's own tables; ``customer_id`` is always clientcard's customer id
 SCHEMA = """

@@ -4,8 +4,8 @@ Open a :class:`Workspace`, add and find customers, define fields; write plugins
 with :data:`hookimpl` (see docs/plugins.md).
 """
 
-from clientcard.core.classify import Decision, RuleSet, StatusDef
-from clientcard.core.duplicates import DuplicateGroup, LookAlike
+from clientcard.actions.kinds import Action, ActionKind
+from clientcard.activity.facts import Facts
 from clientcard.core.errors import (
     ClientcardError,
     ConfigError,
@@ -22,15 +22,27 @@ from clientcard.core.errors import (
     ValidationError,
     WorkspaceError,
 )
-from clientcard.core.facts import Facts
-from clientcard.core.fields import FieldContext, FieldPreset, FieldType, Identity, IdScheme
-from clientcard.core.forms import Form, FormCollector, FormResult
+from clientcard.core.fields import (
+    FieldContext,
+    FieldPreset,
+    FieldSchema,
+    FieldType,
+    Identity,
+    IdScheme,
+)
 from clientcard.core.hookspecs import hookimpl
-from clientcard.core.merge import Candidate, FieldValue, MergeStrategy
-from clientcard.core.model import Customer, FieldDef
+from clientcard.core.model import Customer, FieldDef, JSONValue
 from clientcard.core.workspace import Workspace
+from clientcard.dedupe.detect import DuplicateGroup, LookAlike
+from clientcard.dedupe.merge import Candidate, FieldValue, MergeStrategy
+from clientcard.find.selection import Selection
+from clientcard.forms.intake import Form, FormCollector, FormResult
+from clientcard.status.classify import Decision, RuleSet, StatusDef
+from clientcard.transfer.export import ExportContext, Exporter, neutralise, restore
 
 __all__ = [
+    "Action",
+    "ActionKind",
     "Candidate",
     "ClientcardError",
     "ConfigError",
@@ -38,11 +50,14 @@ __all__ = [
     "Decision",
     "DuplicateError",
     "DuplicateGroup",
+    "ExportContext",
+    "Exporter",
     "Facts",
     "FieldContext",
     "FieldDef",
     "FieldDefinitionError",
     "FieldPreset",
+    "FieldSchema",
     "FieldType",
     "FieldValue",
     "FieldValueError",
@@ -52,6 +67,7 @@ __all__ = [
     "FormResult",
     "IdScheme",
     "Identity",
+    "JSONValue",
     "LikelyDuplicateError",
     "LookAlike",
     "MergeError",
@@ -59,6 +75,7 @@ __all__ = [
     "NotFoundError",
     "PluginError",
     "RuleSet",
+    "Selection",
     "StatusDef",
     "StoreError",
     "UnknownFieldError",
@@ -66,4 +83,6 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "hookimpl",
+    "neutralise",
+    "restore",
 ]

@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 
+from clientcard.actions.kinds import money_text
+from clientcard.activity.kinds import KINDS, ActivityKind
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.customers import parse_assignments, set_option
 from clientcard.cli.output import DATE_HELP, format_option, print_json, print_table
 from clientcard.core import dates
-from clientcard.core.actions import money_text
-from clientcard.core.activity import KINDS, ActivityKind
 from clientcard.core.errors import ClientcardError, NotFoundError
 from clientcard.core.workspace import Workspace
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
+from clientcard.actions.kinds import money_text
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import Whole, format_option, print_json, print_table
 from clientcard.core import dates
-from clientcard.core.actions import money_text
 from clientcard.core.workspace import Workspace
 
 

@@ -12,8 +12,8 @@ from clientcard.cli.output import print_table
 from clientcard.cli.selection import selection_options, with_ids
 from clientcard.core.errors import ClientcardError
 from clientcard.core.plugins import EXPORTERS
-from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
+from clientcard.find.selection import Selection
 
 
 @click.command("export")

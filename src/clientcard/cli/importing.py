@@ -14,10 +14,10 @@ from clientcard.cli.context import pass_workspace
 from clientcard.cli.customers import parse_assignments
 from clientcard.cli.output import format_option, print_json
 from clientcard.core.errors import ValidationError
-from clientcard.core.importing import MATCHES, ImportReport, ImportRowsError
 from clientcard.core.workspace import Workspace
+from clientcard.transfer.bookings_import import MATCHES, ImportReport, ImportRowsError
 
-#: how customer rows find the customers they update (core/import_customers.py's MATCHES:
+#: how customer rows find the customers they update (transfer/customers_import.py's MATCHES:
 #: not imported from there, which would load it for every clientcard command)
 CUSTOMER_MATCHES = ("external_id", "email", "phone", "id", "email+name")
 

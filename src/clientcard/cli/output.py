@@ -253,7 +253,7 @@ def print_csv(workspace: Any, docs: Sequence[dict[str, Any]]) -> None:
     this is for pipes, not spreadsheets)."""
     import csv
 
-    from clientcard.core.export import ExportContext, columns
+    from clientcard.transfer.export import ExportContext, columns
 
     schema = workspace.schema()
     builtin = [f.key for f in schema.defs.values() if f.builtin]

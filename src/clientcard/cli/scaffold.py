@@ -234,8 +234,7 @@ import io
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-from clientcard import hookimpl
-from clientcard.core.export import ExportContext, Exporter
+from clientcard import ExportContext, Exporter, hookimpl
 
 
 class Contacts(Exporter):

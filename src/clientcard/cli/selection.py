@@ -17,7 +17,7 @@ import attrs
 import click
 
 from clientcard.cli.output import date_callback
-from clientcard.core.selection import Selection
+from clientcard.find.selection import Selection
 
 if TYPE_CHECKING:
     from clientcard.core.workspace import Workspace

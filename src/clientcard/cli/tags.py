@@ -15,8 +15,8 @@ from clientcard.cli.selection import (
     with_ids,
 )
 from clientcard.core.errors import ClientcardError
-from clientcard.core.selection import Selection
 from clientcard.core.workspace import Workspace
+from clientcard.find.selection import Selection
 
 
 @click.group("tags", cls=ClientcardGroup)

@@ -134,7 +134,7 @@ class LikelyDuplicateError(ClientcardError):
 
     Raised when adding with ``--reject-duplicates``; the message names the
     customer(s) it looks like and why.  ``look_alikes`` holds them
-    (:class:`~clientcard.core.duplicates.LookAlike`).
+    (:class:`~clientcard.dedupe.detect.LookAlike`).
     """
 
     def __init__(self, message: str, look_alikes: tuple[object, ...] = ()) -> None:

@@ -22,15 +22,15 @@ import click
 import pluggy
 
 if TYPE_CHECKING:
-    from clientcard.core.actions import ActionKind
-    from clientcard.core.classify import RuleSet
-    from clientcard.core.export import Exporter
+    from clientcard.actions.kinds import ActionKind
     from clientcard.core.fields import FieldPreset, FieldType, IdScheme
-    from clientcard.core.forms import FormCollector
-    from clientcard.core.merge import MergeStrategy
     from clientcard.core.model import Customer
     from clientcard.core.store import StoreFactory
     from clientcard.core.workspace import Workspace
+    from clientcard.dedupe.merge import MergeStrategy
+    from clientcard.forms.intake import FormCollector
+    from clientcard.status.classify import RuleSet
+    from clientcard.transfer.export import Exporter
 
 hookspec = pluggy.HookspecMarker("clientcard")
 #: Decorate your plugin's hook functions with this (re-exported as ``clientcard.hookimpl``).
@@ -91,7 +91,7 @@ def clientcard_register_exporters(register: Callable[[Exporter], None]) -> None:
     """Provide export formats, used as ``clientcard export --format NAME``.
 
     Call ``register(exporter)`` with an instance of a
-    :class:`clientcard.core.export.Exporter` subclass.  Its ``write(docs,
+    :class:`clientcard.transfer.export.Exporter` subclass.  Its ``write(docs,
     context, out)`` gets the selected customer documents as a stream, the
     columns asked for (``context.columns``, with ``context.value`` and
     ``context.text`` to read them) and a binary file.  ``clientcard export
@@ -104,7 +104,7 @@ def clientcard_register_merge_strategies(register: Callable[[MergeStrategy], Non
     """Provide merge strategies, used as ``clientcard merge --strategy NAME``.
 
     Call ``register(strategy)`` with an instance of a
-    :class:`clientcard.core.merge.MergeStrategy` subclass.  It decides which
+    :class:`clientcard.dedupe.merge.MergeStrategy` subclass.  It decides which
     record survives (``survivor``) and, where records disagree, whose value is
     kept (``pick``); the engine does the rest whatever it decides (tags,
     e-mails and phones unioned, activity moved, losing values kept, undo).
@@ -117,9 +117,9 @@ def clientcard_register_action_kinds(register: Callable[[ActionKind], None]) -> 
     """Provide kinds of action needing attention, listed by ``clientcard actions``.
 
     Call ``register(kind)`` with an instance of a
-    :class:`clientcard.core.actions.ActionKind` subclass.  Its pure
+    :class:`clientcard.actions.kinds.ActionKind` subclass.  Its pure
     ``find(facts, settings)`` looks at one customer's facts (as rule sets see
-    them) and returns the :class:`~clientcard.core.actions.Action` items it
+    them) and returns the :class:`~clientcard.actions.kinds.Action` items it
     finds; its ``settings_class``, if any, is read from ``[actions.NAME]``.
     """
 

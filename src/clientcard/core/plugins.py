@@ -19,15 +19,15 @@ import click
 import pluggy
 from attrs import define, field, frozen
 
+from clientcard.actions.kinds import ActionKind
 from clientcard.core import hookspecs
-from clientcard.core.actions import ActionKind
-from clientcard.core.classify import RuleSet
 from clientcard.core.errors import PluginError
-from clientcard.core.export import Exporter
 from clientcard.core.fields import FieldPreset, FieldType, IdScheme
-from clientcard.core.forms import FormCollector
-from clientcard.core.merge import MergeStrategy
 from clientcard.core.store import StoreFactory
+from clientcard.dedupe.merge import MergeStrategy
+from clientcard.forms.intake import FormCollector
+from clientcard.status.classify import RuleSet
+from clientcard.transfer.export import Exporter
 
 ENTRY_POINT_GROUP = "clientcard"
 DISABLE_ENV = "CLIENTCARD_DISABLE_PLUGINS"

@@ -24,8 +24,8 @@ from clientcard.core.workspace_forms import FormsPart
 from clientcard.core.workspace_merge import MergePart
 
 if TYPE_CHECKING:
-    from clientcard.core.import_customers import CustomerImportReport
-    from clientcard.core.importing import ImportReport
+    from clientcard.transfer.bookings_import import ImportReport
+    from clientcard.transfer.customers_import import CustomerImportReport
 
 __all__ = ["CONFIG_TEMPLATE", "DATA_DIR", "TABLES", "WORKSPACE_ENV", "Workspace"]
 
@@ -66,10 +66,10 @@ class Workspace(
     ) -> CustomerImportReport:
         """Import the customers of a CSV or XLSX file in one write (all rows, or none);
         returns the report.  What each option does:
-        :func:`clientcard.core.import_customers.import_customers` and
+        :func:`clientcard.transfer.customers_import.import_customers` and
         docs/import-export.md."""
         # imported here: the importer (and what it imports) loads only when used
-        from clientcard.core.import_customers import import_customers
+        from clientcard.transfer.customers_import import import_customers
 
         return import_customers(
             self,
@@ -99,8 +99,8 @@ class Workspace(
     ) -> ImportReport:
         """Import the bookings of a CSV file in one write (all rows, or none); returns
         the report.  What each option does:
-        :func:`clientcard.core.importing.import_bookings`."""
-        from clientcard.core.importing import import_bookings
+        :func:`clientcard.transfer.bookings_import.import_bookings`."""
+        from clientcard.transfer.bookings_import import import_bookings
 
         return import_bookings(
             self,

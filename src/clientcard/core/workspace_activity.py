@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from clientcard.core import activity
-from clientcard.core import customers as records
-from clientcard.core.activity import ActivityKind, ActivityValues
+from clientcard.activity import kinds as activity
+from clientcard.activity.kinds import ActivityKind, ActivityValues
 from clientcard.core.clock import as_id, utc_now
-from clientcard.core.customers import CUSTOMERS
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.memory import gc_paused
 from clientcard.core.model import Customer
 from clientcard.core.store import Doc, find_docs
 from clientcard.core.workspace_status import StatusPart
+from clientcard.customers import records
+from clientcard.customers.records import CUSTOMERS
 
 
 class ActivityPart(StatusPart):

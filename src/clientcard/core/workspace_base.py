@@ -17,26 +17,27 @@ from typing import Any, Self
 
 import attrs
 
-from clientcard.core import activity, links
-from clientcard.core.classify import HISTORY
+from clientcard.activity import kinds as activity
 from clientcard.core.clock import first_error
 from clientcard.core.config import CONFIG_NAME, Settings
 from clientcard.core.context import DATA_DIR, Context
 from clientcard.core.convert import converter, to_json
-from clientcard.core.customers import CUSTOMERS, FIELDS, SEGMENTS
 from clientcard.core.errors import (
     ClientcardError,
     StoreError,
     WorkspaceError,
 )
 from clientcard.core.fields import FieldContext
-from clientcard.core.forms import declare_forms
-from clientcard.core.merge import MERGES
 from clientcard.core.model import Customer
 from clientcard.core.plugins import PluginHost
-from clientcard.core.selection import CustomerView, SearchTexts
 from clientcard.core.store import Doc, Store, TableSpec, WriteSession
-from clientcard.core.tags import TAGS
+from clientcard.customers import links
+from clientcard.customers.records import CUSTOMERS, FIELDS, SEGMENTS
+from clientcard.customers.tags import TAGS
+from clientcard.dedupe.merge import MERGES
+from clientcard.find.selection import CustomerView, SearchTexts
+from clientcard.forms.intake import declare_forms
+from clientcard.status.classify import HISTORY
 
 CUSTOMER_KEYS = frozenset(attrs.fields_dict(Customer))
 TABLES = (
@@ -50,7 +51,7 @@ TABLES = (
         # a new customer's look-alikes share one of these: found without loading anyone
         lookups=("email", "phone"),
         # the values duplicates are looked up by: adding one customer checks them
-        # without loading every customer (core/duplicates.py)
+        # without loading every customer (dedupe/detect.py)
         columns=("name", "email", "phone"),
     ),
     # apart, so that reading the field definitions does not load every customer
@@ -147,7 +148,7 @@ class WorkspaceBase:
             path, tables=TABLES, plugins=plugins, strict=strict, declare=declare_forms
         )
         self.ctx.events.owner = self
-        #: folded search text per customer document (see core/selection.py)
+        #: folded search text per customer document (see find/selection.py)
         self._texts = SearchTexts()
         #: the customers as columns, and activity summaries, under the revision they reflect
         self._views: tuple[Hashable, CustomerView] | None = None

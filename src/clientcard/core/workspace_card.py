@@ -12,16 +12,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from clientcard.core import activity, card
-from clientcard.core import customers as records
+from clientcard.activity import kinds as activity
 from clientcard.core.clock import utc_now
-from clientcard.core.customers import CUSTOMERS
-from clientcard.core.documents import DOCUMENTS, DocumentFiles, display_name, guess_type
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
-from clientcard.core.links import REFERRALS, RELATIONSHIP_KINDS, RELATIONSHIPS
 from clientcard.core.store import Doc, find_docs
 from clientcard.core.workspace_activity import ActivityPart
 from clientcard.core.workspace_customers import CustomersPart
+from clientcard.customers import card, records
+from clientcard.customers.documents import DOCUMENTS, DocumentFiles, display_name, guess_type
+from clientcard.customers.links import REFERRALS, RELATIONSHIP_KINDS, RELATIONSHIPS
+from clientcard.customers.records import CUSTOMERS
 
 
 class CardPart(CustomersPart, ActivityPart):

@@ -10,17 +10,17 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from clientcard.core import customers as records
+from clientcard.activity.facts import Activity, Facts
 from clientcard.core.clock import utc_now
-from clientcard.core.customers import CUSTOMERS
 from clientcard.core.errors import DuplicateError
-from clientcard.core.facts import Activity, Facts
 from clientcard.core.fields import FieldSchema
 from clientcard.core.model import Customer
 from clientcard.core.store import Doc
-from clientcard.core.tags import TagSpellings
 from clientcard.core.workspace_base import CUSTOMER_KEYS
 from clientcard.core.workspace_selection import Selected, SelectionPart
+from clientcard.customers import records
+from clientcard.customers.records import CUSTOMERS
+from clientcard.customers.tags import TagSpellings
 
 #: keys a stored customer may lack (added to the record after it was first written)
 LATER_KEYS: dict[str, list[str]] = {"other_emails": [], "other_phones": []}

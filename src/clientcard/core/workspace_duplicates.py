@@ -2,7 +2,7 @@
 
 One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
 docstring says what every operation guarantees.  The detection itself is
-:mod:`clientcard.core.duplicates`; this part reads the customers for it.
+:mod:`clientcard.dedupe.detect`; this part reads the customers for it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from clientcard.core.config import DuplicatesSettings
-from clientcard.core.customers import CUSTOMERS
-from clientcard.core.duplicates import (
+from clientcard.core.fields import FieldSchema
+from clientcard.core.memory import gc_paused
+from clientcard.core.text import fold
+from clientcard.core.workspace_fields import FieldsPart
+from clientcard.customers.records import CUSTOMERS
+from clientcard.dedupe.detect import (
     NAME,
     Detection,
     DuplicateGroup,
@@ -26,10 +30,6 @@ from clientcard.core.duplicates import (
     field_rules,
     name_blocks_matter,
 )
-from clientcard.core.fields import FieldSchema
-from clientcard.core.memory import gc_paused
-from clientcard.core.text import fold
-from clientcard.core.workspace_fields import FieldsPart
 
 
 class DuplicatesPart(FieldsPart):

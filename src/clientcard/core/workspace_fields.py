@@ -15,7 +15,6 @@ import attrs
 from clientcard.core import dates
 from clientcard.core.clock import utc_now
 from clientcard.core.convert import from_json, to_json
-from clientcard.core.customers import CUSTOMERS, FIELDS
 from clientcard.core.errors import (
     FieldDefinitionError,
     FieldValueError,
@@ -30,11 +29,12 @@ from clientcard.core.fields import (
     FieldType,
     check_key,
 )
-from clientcard.core.forms import check_form_names, form_names, plugin_fields
 from clientcard.core.model import FieldDef
 from clientcard.core.plugins import FIELD_PRESETS, FIELD_TYPES
 from clientcard.core.store import Doc
 from clientcard.core.workspace_base import WorkspaceBase
+from clientcard.customers.records import CUSTOMERS, FIELDS
+from clientcard.forms.intake import check_form_names, form_names, plugin_fields
 
 
 class FieldsPart(WorkspaceBase):
@@ -66,7 +66,7 @@ class FieldsPart(WorkspaceBase):
             override = stored.pop(builtin.key, None)
             defs.append(builtin if override is None else self._structure_field(override))
         defs.extend(self._structure_field(doc) for doc in stored.values())
-        # plugins' form questions that no field defines are fields too (core/forms.py)
+        # plugins' form questions that no field defines are fields too (forms/intake.py)
         defs.extend(plugin_fields(self.plugins, self.settings.tables, defs))
         return defs
 

@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from contextlib import nullcontext
 from typing import Any
 
-from clientcard.core import customers as records
-from clientcard.core.customers import CUSTOMERS, FIELDS
 from clientcard.core.errors import FormError, ValidationError, shown
 from clientcard.core.fields import BUILTIN_KEYS
-from clientcard.core.forms import (
+from clientcard.core.model import FieldDef
+from clientcard.core.plugins import FORM_COLLECTORS
+from clientcard.core.workspace_customers import CustomersPart
+from clientcard.customers import records
+from clientcard.customers.records import CUSTOMERS, FIELDS
+from clientcard.forms.intake import (
     TABLE_PREFIX,
     CollectorEntry,
     Form,
@@ -29,9 +32,6 @@ from clientcard.core.forms import (
     json_schema,
     unknown_form,
 )
-from clientcard.core.model import FieldDef
-from clientcard.core.plugins import FORM_COLLECTORS
-from clientcard.core.workspace_customers import CustomersPart
 
 #: the fields a submission is matched to an existing card by, in this order
 MATCH_KEYS = ("email", "phone")

@@ -2,7 +2,7 @@
 
 One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
 docstring says what every operation guarantees.  The decisions are
-:mod:`clientcard.core.merge`'s; this part reads the records, moves what points
+:mod:`clientcard.dedupe.merge`'s; this part reads the records, moves what points
 at them and keeps the merge record that ``unmerge`` replays backwards.
 """
 
@@ -14,18 +14,18 @@ from typing import Any
 
 from attrs import frozen
 
-from clientcard.core import customers as records
-from clientcard.core.classify import HISTORY
 from clientcard.core.clock import utc_now
-from clientcard.core.customers import CUSTOMERS
 from clientcard.core.errors import DuplicateError, MergeError, NotFoundError
 from clientcard.core.fields import FieldSchema
-from clientcard.core.links import SELF_LINKS, customer_references
-from clientcard.core.merge import MERGES, Candidate, MergePlan, MergeStrategy, filled, plan
 from clientcard.core.model import Customer
 from clientcard.core.plugins import MERGE_STRATEGIES
 from clientcard.core.store import Doc, find_docs
 from clientcard.core.workspace_customers import CustomersPart
+from clientcard.customers import records
+from clientcard.customers.links import SELF_LINKS, customer_references
+from clientcard.customers.records import CUSTOMERS
+from clientcard.dedupe.merge import MERGES, Candidate, MergePlan, MergeStrategy, filled, plan
+from clientcard.status.classify import HISTORY
 
 
 def _where(table: str, field: str) -> str:

@@ -15,22 +15,23 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
-from clientcard.core import activity
-from clientcard.core import customers as records
-from clientcard.core.classify import Transition
+from clientcard.activity import kinds as activity
+from clientcard.activity.facts import FIELDS, Activity
 from clientcard.core.clock import utc_now
-from clientcard.core.customers import CUSTOMERS, SEGMENTS
-from clientcard.core.documents import DOCUMENTS, DocumentFiles
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
-from clientcard.core.export import ExportContext
-from clientcard.core.export import columns as export_columns
-from clientcard.core.facts import FIELDS, Activity
 from clientcard.core.fields import FieldSchema
 from clientcard.core.files import written_whole
-from clientcard.core.links import customer_references
 from clientcard.core.model import Customer
 from clientcard.core.plugins import EXPORTERS
-from clientcard.core.selection import (
+from clientcard.core.store import Doc, find_docs
+from clientcard.core.text import fold
+from clientcard.core.workspace_status import StatusPart
+from clientcard.customers import records
+from clientcard.customers.documents import DOCUMENTS, DocumentFiles
+from clientcard.customers.links import customer_references
+from clientcard.customers.records import CUSTOMERS, SEGMENTS
+from clientcard.customers.tags import TagSpellings, tag_key
+from clientcard.find.selection import (
     CustomerView,
     Selection,
     parse_sort,
@@ -38,10 +39,9 @@ from clientcard.core.selection import (
     run,
     sort_key,
 )
-from clientcard.core.store import Doc, find_docs
-from clientcard.core.tags import TagSpellings, tag_key
-from clientcard.core.text import fold
-from clientcard.core.workspace_status import StatusPart
+from clientcard.status.classify import Transition
+from clientcard.transfer.export import ExportContext
+from clientcard.transfer.export import columns as export_columns
 
 Selected = Selection | Iterable[int] | None
 
@@ -178,7 +178,7 @@ class SelectionPart(StatusPart):
     ) -> list[int]:
         """Ids of the customers a selection matches (all when None), sorted as asked.
 
-        ``selection`` is a :class:`~clientcard.core.selection.Selection` or ids;
+        ``selection`` is a :class:`~clientcard.find.selection.Selection` or ids;
         ``sort`` is a field key, with ``:desc`` to reverse (``"joined_at:desc"``).
         """
         with self.store.read() as session:

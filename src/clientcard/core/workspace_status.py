@@ -10,9 +10,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from clientcard.core import activity
-from clientcard.core import customers as records
-from clientcard.core.classify import (
+from clientcard.activity import kinds as activity
+from clientcard.activity.facts import Facts
+from clientcard.core.clock import utc_now
+from clientcard.core.errors import ValidationError
+from clientcard.core.memory import gc_paused
+from clientcard.core.plugins import RULE_SETS
+from clientcard.core.store import Doc, find_docs
+from clientcard.core.workspace_fields import FieldsPart
+from clientcard.customers import records
+from clientcard.customers.records import CUSTOMERS
+from clientcard.status.classify import (
     DIMENSIONS,
     HISTORY,
     Classifier,
@@ -21,14 +29,6 @@ from clientcard.core.classify import (
     Transition,
     history_doc,
 )
-from clientcard.core.clock import utc_now
-from clientcard.core.customers import CUSTOMERS
-from clientcard.core.errors import ValidationError
-from clientcard.core.facts import Facts
-from clientcard.core.memory import gc_paused
-from clientcard.core.plugins import RULE_SETS
-from clientcard.core.store import Doc, find_docs
-from clientcard.core.workspace_fields import FieldsPart
 
 
 class StatusPart(FieldsPart):

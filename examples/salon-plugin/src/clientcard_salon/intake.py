@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from clientcard import FieldDef, FormCollector
-from clientcard.core.model import JSONValue
+from clientcard import FieldDef, FormCollector, JSONValue
 
 HAIR_TYPES = ("straight", "wavy", "curly", "coily")
 #: answers that say "an allergy" without saying which

@@ -26,9 +26,7 @@ import io
 from collections.abc import Iterable
 from typing import IO, Any
 
-from clientcard import ClientcardError
-from clientcard.core.export import ExportContext, Exporter, neutralise
-from clientcard.core.fields import FieldSchema
+from clientcard import ClientcardError, ExportContext, Exporter, FieldSchema, neutralise
 
 HEADER = ("email", "first_name", "name", "hair_type", "status", "opted_in_at")
 CONSENT_KEY = "marketing_email"

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from clientcard import FormCollector, MergeStrategy, RuleSet, hookimpl
-from clientcard.core.export import Exporter
+from clientcard import Exporter, FormCollector, MergeStrategy, RuleSet, hookimpl
 
 from clientcard_salon.intake import SalonQuestions
 from clientcard_salon.mailing import MailingList

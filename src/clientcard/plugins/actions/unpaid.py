@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from clientcard.core.actions import Action, ActionKind, money, money_text
-from clientcard.core.facts import Facts
+from clientcard.actions.kinds import Action, ActionKind, money, money_text
+from clientcard.activity.facts import Facts
 from clientcard.core.hookspecs import hookimpl
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from attrs import define, field
 
-from clientcard.core.actions import Action, ActionKind
-from clientcard.core.facts import Facts
+from clientcard.actions.kinds import Action, ActionKind
+from clientcard.activity.facts import Facts
 from clientcard.core.hookspecs import hookimpl
 
 

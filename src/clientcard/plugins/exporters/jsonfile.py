@@ -12,9 +12,9 @@ from typing import IO
 
 import orjson
 
-from clientcard.core.export import ExportContext, Exporter
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.store import Doc
+from clientcard.transfer.export import ExportContext, Exporter
 
 
 def _object(doc: Doc, context: ExportContext) -> bytes:

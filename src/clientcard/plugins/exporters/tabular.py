@@ -1,7 +1,7 @@
 """The ``csv`` exporter: one row per customer, values as text the import reads back.
 
 Values a spreadsheet would run as formulas are neutralised with a leading
-apostrophe (see :func:`clientcard.core.export.neutralise`); clientcard's own
+apostrophe (see :func:`clientcard.transfer.export.neutralise`); clientcard's own
 import takes it off again.  UTF-8 with a byte-order mark, so that Excel reads
 accents, Persian text and emoji right.
 """
@@ -13,9 +13,9 @@ import io
 from collections.abc import Callable, Iterable
 from typing import IO
 
-from clientcard.core.export import ExportContext, Exporter, neutralise
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.store import Doc
+from clientcard.transfer.export import ExportContext, Exporter, neutralise
 
 
 class CsvExporter(Exporter):

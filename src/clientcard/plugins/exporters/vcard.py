@@ -37,10 +37,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from clientcard.core.export import ExportContext, Exporter
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.model import FieldDef
 from clientcard.core.store import Doc
+from clientcard.transfer.export import ExportContext, Exporter
 
 #: the namespace of cards' UIDs, uuid5(NAMESPACE_URL, "urn:clientcard:customer"); never change it
 CUSTOMERS = uuid.UUID("8a07fea5-9c16-58e2-8b5c-5b7fdf704d09")

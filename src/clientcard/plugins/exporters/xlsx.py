@@ -9,7 +9,7 @@ is written as it is, with no apostrophe before it as CSV needs; its cell is
 marked "quote prefix", Excel's own mark of text typed after an apostrophe,
 which shows nothing but keeps the cell text when someone edits it.  The
 workbook carries the custom property
-:data:`~clientcard.core.export.XLSX_UNGUARDED`, which tells clientcard's
+:data:`~clientcard.transfer.export.XLSX_UNGUARDED`, which tells clientcard's
 import that its cells hold the values as they are.
 
 XML cannot hold most control characters (tab, line feed and carriage return
@@ -28,9 +28,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING
 
-from clientcard.core.export import FORMULA_STARTS, XLSX_UNGUARDED, ExportContext, Exporter
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.store import Doc
+from clientcard.transfer.export import FORMULA_STARTS, XLSX_UNGUARDED, ExportContext, Exporter
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell

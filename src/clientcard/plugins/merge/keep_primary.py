@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from clientcard.core.hookspecs import hookimpl
-from clientcard.core.merge import Candidate, MergeStrategy
+from clientcard.dedupe.merge import Candidate, MergeStrategy
 
 
 class KeepPrimary(MergeStrategy):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clientcard.core.hookspecs import hookimpl
-from clientcard.core.merge import MergeStrategy
+from clientcard.dedupe.merge import MergeStrategy
 
 
 class MostComplete(MergeStrategy):

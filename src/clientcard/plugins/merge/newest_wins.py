@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from clientcard.core.hookspecs import hookimpl
-from clientcard.core.merge import FieldValue, MergeStrategy
+from clientcard.dedupe.merge import FieldValue, MergeStrategy
 
 
 class NewestWins(MergeStrategy):

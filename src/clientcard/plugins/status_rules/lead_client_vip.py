@@ -24,9 +24,9 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from clientcard.core.classify import Decision, RuleSet, StatusDef
-from clientcard.core.facts import Facts
+from clientcard.activity.facts import Facts
 from clientcard.core.hookspecs import hookimpl
+from clientcard.status.classify import Decision, RuleSet, StatusDef
 
 #: The longest period a setting in days may cover (a hundred years).
 MAX_DAYS = 36500

@@ -24,9 +24,9 @@ from typing import Any, Literal
 import attrs
 from attrs import field, frozen
 
-from clientcard.core.classify import Decision, RuleSet, StatusDef
-from clientcard.core.facts import Facts
+from clientcard.activity.facts import Facts
 from clientcard.core.hookspecs import hookimpl
+from clientcard.status.classify import Decision, RuleSet, StatusDef
 
 #: Colours of the usual tier names; other tiers have none.
 COLOURS = {"bronze": "#cd7f32", "silver": "#c0c0c0", "gold": "#ffd700"}

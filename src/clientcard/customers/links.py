@@ -8,11 +8,11 @@ either customer, and follow a merge (:func:`customer_references`).
 
 from __future__ import annotations
 
-from clientcard.core import activity
-from clientcard.core.classify import HISTORY
-from clientcard.core.documents import DOCUMENTS
-from clientcard.core.documents import SPEC as DOCUMENTS_SPEC
+from clientcard.activity import kinds as activity
 from clientcard.core.store import TableSpec
+from clientcard.customers.documents import DOCUMENTS
+from clientcard.customers.documents import SPEC as DOCUMENTS_SPEC
+from clientcard.status.classify import HISTORY
 
 RELATIONSHIPS = "relationships"
 REFERRALS = "referrals"

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from attrs import define, field, frozen
 
-from clientcard.core.facts import FIELDS, Activity, Facts
+from clientcard.activity.facts import FIELDS, Activity, Facts
 from clientcard.core.store import Doc
 
 #: re-classifying more customers than this reads each activity table in one pass

@@ -4,10 +4,10 @@ The header row names each column's field, by key or by label, in any case
 (``--map COLUMN=FIELD`` for the rest); ``tags`` takes tags separated by
 commas; ``id``, ``status`` and ``tier`` (which ``clientcard export`` writes)
 are read past.  Every cell goes through its field's type, exactly as a value
-typed on the command line does, after :func:`~clientcard.core.export.restore`
+typed on the command line does, after :func:`~clientcard.transfer.export.restore`
 takes off the apostrophe a CSV export put before a formula-like value, so an
 export imports back to the same records.  An XLSX export holds its values as
-they are (marked :data:`~clientcard.core.export.XLSX_UNGUARDED`); a workbook
+they are (marked :data:`~clientcard.transfer.export.XLSX_UNGUARDED`); a workbook
 without that mark is read as older exports wrote it, with apostrophes.
 
 All or nothing by default: every problem of every row is reported (row as a
@@ -34,20 +34,20 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import evolve, frozen
 
-from clientcard.core import customers as records
 from clientcard.core.clock import utc_now
-from clientcard.core.customers import CUSTOMERS
-from clientcard.core.duplicates import (
+from clientcard.core.errors import ValidationError
+from clientcard.core.fields import FieldSchema
+from clientcard.core.memory import gc_paused
+from clientcard.customers import records
+from clientcard.customers.records import CUSTOMERS
+from clientcard.dedupe.detect import (
     GATE_HIGH,
     LookAlike,
     LookAlikeFinder,
     compare_names,
     name_tokens,
 )
-from clientcard.core.errors import ValidationError
-from clientcard.core.export import FORMULA_STARTS, XLSX_UNGUARDED, neutralise, restore
-from clientcard.core.fields import FieldSchema
-from clientcard.core.importing import (
+from clientcard.transfer.bookings_import import (
     DateFormat,
     ImportFileError,
     ImportRowsError,
@@ -56,7 +56,7 @@ from clientcard.core.importing import (
     read_text,
     unordered_date,
 )
-from clientcard.core.memory import gc_paused
+from clientcard.transfer.export import FORMULA_STARTS, XLSX_UNGUARDED, neutralise, restore
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -211,14 +211,14 @@ def import_customers(
     row (the ids may be another workspace's).
 
     ``encoding`` None reads UTF-8 and detects any other encoding
-    (:func:`~clientcard.core.importing.read_text`).  ``date_format`` reads
+    (:func:`~clientcard.transfer.bookings_import.read_text`).  ``date_format`` reads
     date and date-time fields written another way than ISO 8601 (``"dmy"``,
     ``"mdy"``, ``"ymd"`` or a pattern such as ``"%d/%m/%Y"``); without it a
     date with the day or month first (03/04/2025) is a bad row.
 
-    Raises :class:`~clientcard.core.importing.ImportFileError` for a file
+    Raises :class:`~clientcard.transfer.bookings_import.ImportFileError` for a file
     that cannot be read or a header that names unknown fields, and
-    :class:`~clientcard.core.importing.ImportRowsError` listing every bad row
+    :class:`~clientcard.transfer.bookings_import.ImportRowsError` listing every bad row
     (unless ``skip_invalid``).  ``progress`` is called with each row read.
 
     A new row that looks like a stored customer, or like an earlier row of
@@ -796,7 +796,7 @@ class _Unordered(Exception):
 
 def _same_person(a: str, b: str, *, strict: bool) -> bool:
     """Whether names ``a`` and ``b`` can be one person's: the same name, or a typo of it
-    (:func:`~clientcard.core.duplicates.compare_names`); ``strict``: the same name,
+    (:func:`~clientcard.dedupe.detect.compare_names`); ``strict``: the same name,
     apart from case, accents, spacing and word order.  "Marco Rossi" and "Maria
     Rossi" are two people, even though their names are partly similar."""
     similarity, _ = compare_names(a, b, name_tokens(a), name_tokens(b))

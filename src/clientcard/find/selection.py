@@ -27,11 +27,11 @@ from attrs import evolve, field, frozen
 from clientcard.core.errors import ValidationError
 from clientcard.core.fields import FieldSchema
 from clientcard.core.store import Doc
-from clientcard.core.tags import tag_key
 from clientcard.core.text import fold
+from clientcard.customers.tags import tag_key
 
 if TYPE_CHECKING:
-    from clientcard.core.where import Condition, Expr
+    from clientcard.find.where import Condition, Expr
 
 #: built-in keys a selection may sort by, besides custom fields
 SORTABLE = ("id", "name", "email", "phone", "external_id", "joined_at", "status", "tier")
@@ -189,7 +189,7 @@ class CustomerView:
         """Every customer's stored value of field ``key``, row by row (kept)."""
         found = self._values.get(key)
         if found is None:
-            from clientcard.core.where import value_of
+            from clientcard.find.where import value_of
 
             found = self._values[key] = [value_of(d, key) for d in self.docs]
         return found
@@ -270,7 +270,7 @@ def _condition(condition: Condition) -> RowFilter:
 def _expression(expr: Expr) -> RowFilter:
     """Rows meeting a --where expression: each condition still tested once per distinct
     value (``_condition``), ``and``, ``or`` and ``not`` combining the rows found."""
-    from clientcard.core.where import AllOf, AnyOf, Not
+    from clientcard.find.where import AllOf, AnyOf, Not
 
     if isinstance(expr, AllOf):
         return _all_of([_expression(part) for part in expr.parts])
@@ -346,7 +346,7 @@ def row_filters(
     filters += _activity_filters(selection, activity)
     if selection.where:
         # imported here: every command would otherwise pay for the parser at start-up
-        from clientcard.core.where import parse_where
+        from clientcard.find.where import parse_where
 
         filters += [_expression(part) for part in parse_where(selection.where, schema)]
     if selection.search is not None:

@@ -12,8 +12,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from clientcard.core.actions import money
-from clientcard.core.facts import Facts, payment_overdue
+from clientcard.actions.kinds import money
+from clientcard.activity.facts import Facts, payment_overdue
 from clientcard.core.store import Doc
 
 Docs = Sequence[Doc]

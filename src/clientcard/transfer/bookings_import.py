@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import evolve, frozen
 
+from clientcard.activity.kinds import BOOKING, ActivityValues
 from clientcard.core import dates as dates_rule
-from clientcard.core.activity import BOOKING, ActivityValues
 from clientcard.core.clock import utc_now
-from clientcard.core.customers import CUSTOMERS
 from clientcard.core.errors import ClientcardError, ValidationError
 from clientcard.core.memory import gc_paused
+from clientcard.customers.records import CUSTOMERS
 
 if TYPE_CHECKING:
     from clientcard.core.workspace import Workspace

@@ -26,7 +26,7 @@ explains the rules for a business; in short:
   or e-mail with clearly different first names stays below the default
   threshold, and below a shared phone with a similar name.
 - **Names in two scripts** (``زهرا محمدی``, ``Zahra Mohammadi``) are compared
-  by how one reads in the other (:mod:`clientcard.core.scripts`).
+  by how one reads in the other (:mod:`clientcard.dedupe.scripts`).
 - **Groups** join pairs at or above the threshold (union-find, strongest pairs
   first); a group's score is that of the weakest pair needed to hold it
   together, i.e. the highest threshold at which it would still be one group.
@@ -44,11 +44,11 @@ from typing import Any
 import orjson
 from attrs import define, field, frozen
 
-from clientcard.core import scripts
 from clientcard.core.config import DuplicatesSettings
 from clientcard.core.errors import ConfigError
 from clientcard.core.fields import FieldSchema, Identity
 from clientcard.core.text import fold
+from clientcard.dedupe import scripts
 
 NAME = "name"
 #: defaults by field key, for fields whose type says nothing about identity

@@ -1,0 +1,1 @@
+"""Actions needing attention: the action-kind contract."""

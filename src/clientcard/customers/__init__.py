@@ -1,0 +1,1 @@
+"""Customer records: building and changing them, tags, links, documents, the card."""

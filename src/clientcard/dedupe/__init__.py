@@ -1,0 +1,1 @@
+"""Duplicates: detection, names across scripts, the merge plan and strategies."""

@@ -1,0 +1,1 @@
+"""Finding customers: the filters (Selection), the --where language, column views, segments."""

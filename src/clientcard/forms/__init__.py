@@ -1,0 +1,1 @@
+"""Intake forms: their fields, collectors, JSON Schema and submissions."""

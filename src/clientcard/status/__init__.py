@@ -1,0 +1,1 @@
+"""Automatic status: the rule-set contract, the classifier, status history."""
