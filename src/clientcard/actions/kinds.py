@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from attrs import field, frozen
 
 from clientcard.activity.facts import Facts
+from clientcard.core.plugins import Kind
 
 
 @frozen
@@ -77,3 +78,15 @@ def money_text(value: Any) -> str:
     if isinstance(value, Mapping) and "amount" in value:
         return f"{value['amount']} {value.get('currency') or ''}".strip()
     return "" if value is None else str(value)
+
+
+#: what plugins register with ``clientcard_register_action_kinds``
+ACTION_KINDS: Kind[ActionKind] = Kind(
+    "clientcard_register_action_kinds",
+    "action kind",
+    "action kinds",
+    "action_kinds",
+    ActionKind,
+    "clientcard.ActionKind",
+    settings_table="actions",
+)

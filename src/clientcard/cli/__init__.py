@@ -17,7 +17,7 @@ from clientcard.cli.context import AppContext, pass_workspace
 from clientcard.core.config import CONFIG_NAME
 from clientcard.core.errors import ClientcardError
 from clientcard.core.plugins import PluginHost
-from clientcard.core.workspace import WORKSPACE_ENV, Workspace
+from clientcard.core.workspace import KINDS, WORKSPACE_ENV, Workspace
 
 __all__ = ["cli", "main", "pass_workspace"]
 
@@ -116,7 +116,7 @@ def _preopen(argv: list[str]) -> AppContext:
             workspace = Workspace.open(where, strict=False)
             workspace.plugins.register_commands(cli)
         else:
-            host = PluginHost()
+            host = PluginHost(kinds=KINDS)
             host.register_commands(cli)
     except ClientcardError:
         workspace = None  # the command itself will report it

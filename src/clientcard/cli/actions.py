@@ -6,10 +6,10 @@ from datetime import date
 
 import click
 
+from clientcard.actions.kinds import ACTION_KINDS
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import as_of_option, format_option, print_json, print_table
 from clientcard.core import dates
-from clientcard.core.plugins import ACTION_KINDS
 from clientcard.core.workspace import Workspace
 
 

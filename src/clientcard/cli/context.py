@@ -11,7 +11,7 @@ import click
 
 from clientcard.core.errors import ClientcardError
 from clientcard.core.plugins import PluginHost
-from clientcard.core.workspace import Workspace
+from clientcard.core.workspace import KINDS, Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,7 +36,7 @@ class AppContext:
     def installed_plugins(self) -> PluginHost:
         """The installed plugins, from their entry points, without opening a workspace."""
         if self._host is None:
-            self._host = PluginHost()
+            self._host = PluginHost(kinds=KINDS)
         return self._host
 
     def workspace(self, *, strict: bool = True) -> Workspace:

@@ -34,7 +34,14 @@ from clientcard.core.config import (
 )
 from clientcard.core.errors import ClientcardError, ConfigError, WorkspaceError
 from clientcard.core.fields import FieldContext
-from clientcard.core.plugins import ID_SCHEMES, SETTINGS, STORAGE_BACKENDS, PluginHost
+from clientcard.core.plugins import (
+    CORE_KINDS,
+    ID_SCHEMES,
+    SETTINGS,
+    STORAGE_BACKENDS,
+    Kind,
+    PluginHost,
+)
 from clientcard.core.store import ReadSession, Store, TableSpec, WriteSession
 
 DATA_DIR = "data"
@@ -141,6 +148,7 @@ class Context:
         path: Path,
         *,
         tables: tuple[TableSpec, ...],
+        kinds: Iterable[Kind[Any]] = CORE_KINDS,
         plugins: Iterable[object] = (),
         strict: bool = True,
         declare: Declare | None = None,
@@ -159,7 +167,7 @@ class Context:
                 raise
             problems.append(str(exc))
             disabled = []
-        host = PluginHost(disabled=disabled, extra=plugins)
+        host = PluginHost(disabled=disabled, extra=plugins, kinds=kinds)
         for table, settings_class in CORE_TABLES.items():
             host.add_settings(table, settings_class)
         try:

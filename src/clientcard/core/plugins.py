@@ -19,15 +19,10 @@ import click
 import pluggy
 from attrs import define, field, frozen
 
-from clientcard.actions.kinds import ActionKind
 from clientcard.core import hookspecs
 from clientcard.core.errors import PluginError
 from clientcard.core.fields import FieldPreset, FieldType, IdScheme
 from clientcard.core.store import StoreFactory
-from clientcard.dedupe.merge import MergeStrategy
-from clientcard.forms.intake import FormCollector
-from clientcard.status.classify import RuleSet
-from clientcard.transfer.export import Exporter
 
 ENTRY_POINT_GROUP = "clientcard"
 DISABLE_ENV = "CLIENTCARD_DISABLE_PLUGINS"
@@ -157,58 +152,11 @@ STORAGE_BACKENDS: Kind[StoreFactory] = Kind(
 SETTINGS: Kind[type[Any]] = Kind(
     "clientcard_register_settings", "settings table", "settings", "settings", named=True
 )
-RULE_SETS: Kind[RuleSet] = Kind(
-    "clientcard_register_rule_sets",
-    "rule set",
-    "rule sets",
-    "rule_sets",
-    RuleSet,
-    "clientcard.RuleSet",
-    settings_table="status",
-)
-EXPORTERS: Kind[Exporter] = Kind(
-    "clientcard_register_exporters",
-    "exporter",
-    "exporters",
-    "exporters",
-    Exporter,
-    "clientcard.Exporter",
-)
-MERGE_STRATEGIES: Kind[MergeStrategy] = Kind(
-    "clientcard_register_merge_strategies",
-    "merge strategy",
-    "merge strategies",
-    "merge_strategies",
-    MergeStrategy,
-    "clientcard.MergeStrategy",
-)
-ACTION_KINDS: Kind[ActionKind] = Kind(
-    "clientcard_register_action_kinds",
-    "action kind",
-    "action kinds",
-    "action_kinds",
-    ActionKind,
-    "clientcard.ActionKind",
-    settings_table="actions",
-)
-FORM_COLLECTORS: Kind[FormCollector] = Kind(
-    "clientcard_register_form_collectors",
-    "form collector",
-    "form collectors",
-    "form_collectors",
-    FormCollector,
-    "clientcard.FormCollector",
-)
-#: every kind, in the order their hooks are called (settings last: others add to it)
-KINDS: tuple[Kind[Any], ...] = (
+#: the kinds the core itself has (a workspace adds its capabilities' kinds)
+CORE_KINDS: tuple[Kind[Any], ...] = (
     FIELD_TYPES,
     ID_SCHEMES,
     FIELD_PRESETS,
-    RULE_SETS,
-    EXPORTERS,
-    MERGE_STRATEGIES,
-    ACTION_KINDS,
-    FORM_COLLECTORS,
     STORAGE_BACKENDS,
     SETTINGS,
 )
@@ -225,7 +173,8 @@ class PluginHost:
 
     ``extra`` plugins (objects or modules with hook functions) are registered
     after the entry points: a host application passes its event handlers here,
-    tests pass the plugin under test.
+    tests pass the plugin under test.  ``kinds`` are what plugins may register:
+    the core's own (:data:`CORE_KINDS`) and those of the capabilities in use.
     """
 
     def __init__(
@@ -234,7 +183,12 @@ class PluginHost:
         disabled: Collection[str] = (),
         extra: Iterable[object] = (),
         entry_points: bool = True,
+        kinds: Iterable[Kind[Any]] = CORE_KINDS,
     ) -> None:
+        # settings last: other kinds declare settings tables (a rule set's), and a
+        # name given twice is best reported as itself, not as its settings table
+        given = tuple(kinds)
+        self.kinds = (*(k for k in given if k is not SETTINGS), SETTINGS)
         self.pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
@@ -248,8 +202,8 @@ class PluginHost:
             name = getattr(plugin, "__name__", None) or type(plugin).__name__
             self._register(plugin, PluginInfo(name=name))
         self._drop_unknown_hooks()
-        self._registries: dict[str, Registry[Any]] = {k.hook: Registry(k.label) for k in KINDS}
-        for kind in KINDS:
+        self._registries: dict[str, Registry[Any]] = {k.hook: Registry(k.label) for k in self.kinds}
+        for kind in self.kinds:
             self._collect(kind)
 
     # -- loading -----------------------------------------------------------------
@@ -308,7 +262,7 @@ class PluginHost:
 
     def __getattr__(self, attribute: str) -> Registry[Any]:
         # host.exporters, host.rule_sets ...: the registries by their attribute name
-        for kind in KINDS:
+        for kind in self.__dict__.get("kinds", ()):
             if kind.attribute == attribute:
                 return self._registries[kind.hook]
         raise AttributeError(attribute)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from clientcard.core.context import DATA_DIR
 from clientcard.core.workspace_actions import ActionsPart
 from clientcard.core.workspace_activity import ActivityPart
-from clientcard.core.workspace_base import CONFIG_TEMPLATE, TABLES, WORKSPACE_ENV
+from clientcard.core.workspace_base import CONFIG_TEMPLATE, KINDS, TABLES, WORKSPACE_ENV
 from clientcard.core.workspace_card import CardPart
 from clientcard.core.workspace_customers import CustomersPart
 from clientcard.core.workspace_duplicates import DuplicatesPart
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from clientcard.transfer.bookings_import import ImportReport
     from clientcard.transfer.customers_import import CustomerImportReport
 
-__all__ = ["CONFIG_TEMPLATE", "DATA_DIR", "TABLES", "WORKSPACE_ENV", "Workspace"]
+__all__ = ["CONFIG_TEMPLATE", "DATA_DIR", "KINDS", "TABLES", "WORKSPACE_ENV", "Workspace"]
 
 
 class Workspace(

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from clientcard.actions.kinds import Action, ActionKind
-from clientcard.core.plugins import ACTION_KINDS
+from clientcard.actions.kinds import ACTION_KINDS, Action, ActionKind
 from clientcard.core.workspace_status import StatusPart
 
 

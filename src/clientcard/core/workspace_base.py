@@ -17,6 +17,7 @@ from typing import Any, Self
 
 import attrs
 
+from clientcard.actions.kinds import ACTION_KINDS
 from clientcard.activity import kinds as activity
 from clientcard.core.clock import first_error
 from clientcard.core.config import CONFIG_NAME, Settings
@@ -29,15 +30,26 @@ from clientcard.core.errors import (
 )
 from clientcard.core.fields import FieldContext
 from clientcard.core.model import Customer
-from clientcard.core.plugins import PluginHost
+from clientcard.core.plugins import CORE_KINDS, Kind, PluginHost
 from clientcard.core.store import Doc, Store, TableSpec, WriteSession
 from clientcard.customers import links
 from clientcard.customers.records import CUSTOMERS, FIELDS, SEGMENTS
 from clientcard.customers.tags import TAGS
-from clientcard.dedupe.merge import MERGES
+from clientcard.dedupe.merge import MERGE_STRATEGIES, MERGES
 from clientcard.find.selection import CustomerView, SearchTexts
-from clientcard.forms.intake import declare_forms
-from clientcard.status.classify import HISTORY
+from clientcard.forms.intake import FORM_COLLECTORS, declare_forms
+from clientcard.status.classify import HISTORY, RULE_SETS
+from clientcard.transfer.export import EXPORTERS
+
+#: everything plugins may register: the core's kinds, then each capability's
+KINDS: tuple[Kind[Any], ...] = (
+    *CORE_KINDS,
+    RULE_SETS,
+    EXPORTERS,
+    MERGE_STRATEGIES,
+    ACTION_KINDS,
+    FORM_COLLECTORS,
+)
 
 CUSTOMER_KEYS = frozenset(attrs.fields_dict(Customer))
 TABLES = (
@@ -145,7 +157,7 @@ class WorkspaceBase:
         strict: bool = True,
     ) -> None:
         self.ctx = Context.load(
-            path, tables=TABLES, plugins=plugins, strict=strict, declare=declare_forms
+            path, tables=TABLES, kinds=KINDS, plugins=plugins, strict=strict, declare=declare_forms
         )
         self.ctx.events.owner = self
         #: folded search text per customer document (see find/selection.py)

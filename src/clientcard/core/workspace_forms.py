@@ -16,11 +16,11 @@ from typing import Any
 from clientcard.core.errors import FormError, ValidationError, shown
 from clientcard.core.fields import BUILTIN_KEYS
 from clientcard.core.model import FieldDef
-from clientcard.core.plugins import FORM_COLLECTORS
 from clientcard.core.workspace_customers import CustomersPart
 from clientcard.customers import records
 from clientcard.customers.records import CUSTOMERS, FIELDS
 from clientcard.forms.intake import (
+    FORM_COLLECTORS,
     TABLE_PREFIX,
     CollectorEntry,
     Form,

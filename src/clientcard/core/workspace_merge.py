@@ -18,13 +18,20 @@ from clientcard.core.clock import utc_now
 from clientcard.core.errors import DuplicateError, MergeError, NotFoundError
 from clientcard.core.fields import FieldSchema
 from clientcard.core.model import Customer
-from clientcard.core.plugins import MERGE_STRATEGIES
 from clientcard.core.store import Doc, find_docs
 from clientcard.core.workspace_customers import CustomersPart
 from clientcard.customers import records
 from clientcard.customers.links import SELF_LINKS, customer_references
 from clientcard.customers.records import CUSTOMERS
-from clientcard.dedupe.merge import MERGES, Candidate, MergePlan, MergeStrategy, filled, plan
+from clientcard.dedupe.merge import (
+    MERGE_STRATEGIES,
+    MERGES,
+    Candidate,
+    MergePlan,
+    MergeStrategy,
+    filled,
+    plan,
+)
 from clientcard.status.classify import HISTORY
 
 

@@ -22,7 +22,6 @@ from clientcard.core.errors import DuplicateError, NotFoundError, ValidationErro
 from clientcard.core.fields import FieldSchema
 from clientcard.core.files import written_whole
 from clientcard.core.model import Customer
-from clientcard.core.plugins import EXPORTERS
 from clientcard.core.store import Doc, find_docs
 from clientcard.core.text import fold
 from clientcard.core.workspace_status import StatusPart
@@ -40,7 +39,7 @@ from clientcard.find.selection import (
     sort_key,
 )
 from clientcard.status.classify import Transition
-from clientcard.transfer.export import ExportContext
+from clientcard.transfer.export import EXPORTERS, ExportContext
 from clientcard.transfer.export import columns as export_columns
 
 Selected = Selection | Iterable[int] | None

@@ -15,7 +15,6 @@ from clientcard.activity.facts import Facts
 from clientcard.core.clock import utc_now
 from clientcard.core.errors import ValidationError
 from clientcard.core.memory import gc_paused
-from clientcard.core.plugins import RULE_SETS
 from clientcard.core.store import Doc, find_docs
 from clientcard.core.workspace_fields import FieldsPart
 from clientcard.customers import records
@@ -23,6 +22,7 @@ from clientcard.customers.records import CUSTOMERS
 from clientcard.status.classify import (
     DIMENSIONS,
     HISTORY,
+    RULE_SETS,
     Classifier,
     ClassifyReport,
     RuleSet,

@@ -33,6 +33,7 @@ from clientcard.core.convert import to_json
 from clientcard.core.errors import ValidationError
 from clientcard.core.fields import BUILTIN_KEYS, FieldSchema
 from clientcard.core.model import Customer, JSONValue
+from clientcard.core.plugins import Kind
 from clientcard.core.store import Doc
 
 #: the table of merge records
@@ -303,3 +304,14 @@ def add_up(values: Sequence[JSONValue]) -> JSONValue:
     except InvalidOperation:
         return None
     return None
+
+
+#: what plugins register with ``clientcard_register_merge_strategies``
+MERGE_STRATEGIES: Kind[MergeStrategy] = Kind(
+    "clientcard_register_merge_strategies",
+    "merge strategy",
+    "merge strategies",
+    "merge_strategies",
+    MergeStrategy,
+    "clientcard.MergeStrategy",
+)

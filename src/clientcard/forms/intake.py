@@ -31,6 +31,7 @@ from clientcard.core.errors import (
 )
 from clientcard.core.fields import KEY_PATTERN, RESERVED_KEYS, FieldSchema
 from clientcard.core.model import Customer, FieldDef, JSONValue
+from clientcard.core.plugins import Kind
 
 if TYPE_CHECKING:
     from clientcard.core.plugins import PluginHost
@@ -541,3 +542,14 @@ class FormResult:
     answers: Mapping[str, JSONValue]
     matched_by: str | None = None
     dry_run: bool = False
+
+
+#: what plugins register with ``clientcard_register_form_collectors``
+FORM_COLLECTORS: Kind[FormCollector] = Kind(
+    "clientcard_register_form_collectors",
+    "form collector",
+    "form collectors",
+    "form_collectors",
+    FormCollector,
+    "clientcard.FormCollector",
+)

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from attrs import define, field, frozen
 
 from clientcard.activity.facts import FIELDS, Activity, Facts
+from clientcard.core.plugins import Kind
 from clientcard.core.store import Doc
 
 #: re-classifying more customers than this reads each activity table in one pass
@@ -216,3 +217,15 @@ class Classifier:
                 if status is not None:
                     tally[status] = tally.get(status, 0) + 1
         return counts, transitions
+
+
+#: what plugins register with ``clientcard_register_rule_sets``
+RULE_SETS: Kind[RuleSet] = Kind(
+    "clientcard_register_rule_sets",
+    "rule set",
+    "rule sets",
+    "rule_sets",
+    RuleSet,
+    "clientcard.RuleSet",
+    settings_table="status",
+)

@@ -18,6 +18,7 @@ from attrs import frozen
 from clientcard.core.errors import ValidationError
 from clientcard.core.fields import FieldSchema
 from clientcard.core.model import FieldDef
+from clientcard.core.plugins import Kind
 from clientcard.core.store import Doc
 
 #: what a spreadsheet may run as a formula when a cell starts with it
@@ -143,3 +144,14 @@ def columns(schema: FieldSchema, wanted: Sequence[str] | None) -> list[Column]:
             raise ValidationError("fields", name, f"fields to export among: {known}")
         chosen.append(found)
     return chosen
+
+
+#: what plugins register with ``clientcard_register_exporters``
+EXPORTERS: Kind[Exporter] = Kind(
+    "clientcard_register_exporters",
+    "exporter",
+    "exporters",
+    "exporters",
+    Exporter,
+    "clientcard.Exporter",
+)
