@@ -143,7 +143,7 @@ import sys
 from clientcard import Workspace
 from clientcard.transfer.bookings_import import import_bookings
 with Workspace.open(sys.argv[1]) as ws:
-    print(import_bookings(ws, sys.argv[2]))
+    print(ws.import_bookings(sys.argv[2]))
 """
 
 

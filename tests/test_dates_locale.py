@@ -14,7 +14,6 @@ import pytest
 from clientcard import Workspace
 from clientcard.core import dates
 from clientcard.core.errors import FieldValueError
-from clientcard.transfer.customers_import import import_customers
 from conftest import RunCLI
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -235,7 +234,7 @@ def test_csv_exports_write_the_calendar_and_import_back_exactly(
         again.set_setting("workspace.locale", "fa-IR")
         again.set_setting("workspace.timezone", "Asia/Tehran")
         again.add_field("visit", type="datetime")
-        import_customers(again, out)
+        again.import_customers(out)
         (copy,) = again.customers()
     assert copy.joined_at == ana.joined_at == date(2025, 5, 22)
     assert copy.fields["birth_date"] == ana.fields["birth_date"] == "1991-08-02"

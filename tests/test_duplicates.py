@@ -23,7 +23,6 @@ from clientcard.dedupe.detect import (
     name_tokens,
 )
 from clientcard.transfer.bookings_import import ImportRowsError
-from clientcard.transfer.customers_import import import_customers
 from conftest import RunCLI
 from test_cli_customers import add, assert_user_error
 
@@ -552,7 +551,7 @@ def test_import_warns_per_row_and_imports(
     ann = add(run, "--name", "Ann Lee", "--email", "ann@example.com")
     path = tmp_path / "people.csv"
     path.write_text(CSV)
-    report = import_customers(workspace, path, dry_run=True)
+    report = workspace.import_customers(path, dry_run=True)
     assert [(row, [(f.id, f.row) for f in found]) for row, found in report.look_alikes] == [
         (3, [(ann, None)]),
         (5, [(None, 4)]),  # an earlier row of the same file
@@ -585,7 +584,7 @@ def test_import_rejects_every_look_alike_row_all_or_nothing(
     )
     assert workspace.count_customers() == 1
     with pytest.raises(ImportRowsError) as caught:
-        import_customers(workspace, path, reject_duplicates=True)
+        workspace.import_customers(path, reject_duplicates=True)
     assert [p.row for p in caught.value.problems] == [3, 5]
 
 
@@ -593,7 +592,7 @@ def test_import_skips_look_alikes_with_skip_invalid(workspace: Workspace, tmp_pa
     workspace.add_customer("Ann Lee", email="ann@example.com")
     path = tmp_path / "people.csv"
     path.write_text(CSV)
-    report = import_customers(workspace, path, reject_duplicates=True, skip_invalid=True)
+    report = workspace.import_customers(path, reject_duplicates=True, skip_invalid=True)
     assert (report.created, report.rejected) == (3, 2)
     assert report.rejected_path is not None
     rejected = report.rejected_path.read_text(encoding="utf-8-sig")

@@ -277,7 +277,7 @@ def test_rejected_rows_of_an_xlsx_are_written_guarded(workspace: Workspace, tmp_
         guardable(again)
         rejected = []
         for path in (tmp_path / "theirs.xlsx", tmp_path / "ours.xlsx"):
-            report = import_customers(again, path, skip_invalid=True)
+            report = again.import_customers(path, skip_invalid=True)
             assert report.rejected_path is not None
             with report.rejected_path.open(encoding="utf-8-sig", newline="") as handle:
                 rejected += list(csv.reader(handle))[1:]

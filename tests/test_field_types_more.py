@@ -26,7 +26,6 @@ from clientcard.plugins.fields.consent import ConsentType
 from clientcard.plugins.fields.customer_ref import CustomerRefType
 from clientcard.plugins.fields.dates import DateTimeType, DateType
 from clientcard.plugins.fields.national_id import IranNationalCode, NationalIdType
-from clientcard.transfer.customers_import import import_customers
 from conftest import RunCLI
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -754,7 +753,7 @@ def test_the_new_types_survive_a_csv_export_and_import(
     out = tmp_path / "all.csv"
     workspace.export("csv", out)
     with define(Workspace.init(tmp_path / "copy", settings={"workspace.currency": "EUR"})) as copy:
-        assert import_customers(copy, out).created == 3
+        assert copy.import_customers(out).created == 3
 
         def values(ws: Workspace) -> list[dict[str, Any]]:
             return [dict(c.fields) for c in ws.customers()]

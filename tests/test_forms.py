@@ -24,7 +24,7 @@ from clientcard import (
     Workspace,
     hookimpl,
 )
-from clientcard.core.workspace import CONFIG_TEMPLATE
+from clientcard.workspace import CONFIG_TEMPLATE
 from conftest import RunCLI, install_plugin
 from test_cli_customers import assert_user_error
 

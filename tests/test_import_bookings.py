@@ -19,7 +19,6 @@ from clientcard.transfer.bookings_import import (
     ImportReport,
     ImportRowsError,
     RowProblem,
-    import_bookings,
 )
 
 EUR = "EUR"
@@ -107,7 +106,7 @@ def test_the_api_returns_a_report(
     workspace: Workspace, customers: dict[str, int], tmp_path: Path
 ) -> None:
     path = write(tmp_path, "customer,date\nC1,2025-03-01\nC1,2025-03-02\nC2,2025-03-03\n")
-    report = import_bookings(workspace, path)
+    report = workspace.import_bookings(path)
     assert list(report.ids) == [b["id"] for b in bookings(workspace)]
     assert report == ImportReport(
         path=path, rows=3, bookings=3, new_customers=0, customers=2, dry_run=False, ids=report.ids
@@ -158,7 +157,7 @@ def test_match_by_email_refuses_an_address_two_customers_share(
     twin = workspace.add_customer("Bo's twin", email="bo@example.com")
     path = write(tmp_path, "customer,date\nbo@example.com,2025-03-02\nnot-an-email,2025-03-02\n")
     with pytest.raises(ImportRowsError) as caught:
-        import_bookings(workspace, path, match="email")
+        workspace.import_bookings(path, match="email")
     assert [str(p) for p in caught.value.problems] == [
         f"row 2, column customer: 'bo@example.com' — 2 customers have this e-mail address "
         f"(ids {customers['C2']}, {twin.id}); name them with --match id",
@@ -230,7 +229,7 @@ def test_create_missing_by_email(
     workspace: Workspace, customers: dict[str, int], tmp_path: Path
 ) -> None:
     path = write(tmp_path, "customer,date\nNew.Person@Example.org,2025-03-01\n")
-    report = import_bookings(workspace, path, match="email", create_missing=True)
+    report = workspace.import_bookings(path, match="email", create_missing=True)
     assert (report.bookings, report.new_customers) == (1, 1)
     (new,) = workspace.find_customers(email="New.Person@example.org")
     assert (new.name, new.email, new.external_id) == (
@@ -254,7 +253,7 @@ def test_a_bad_row_creates_no_customer(
 ) -> None:
     path = write(tmp_path, "customer,date\nC9,2025-03-01\nC1,someday\n")
     with pytest.raises(ImportRowsError):
-        import_bookings(workspace, path, create_missing=True)
+        workspace.import_bookings(path, create_missing=True)
     assert workspace.find_customers(external_id="C9") == []
     assert workspace.count_customers() == 3
     assert bookings(workspace) == []
@@ -266,7 +265,7 @@ def test_create_missing_refuses_when_a_field_is_required(
     workspace.add_field("city", type="text", required=True)
     path = write(tmp_path, "customer,date\nC9,2025-03-01\n")
     with pytest.raises(ImportFileError, match="'city' is required"):
-        import_bookings(workspace, path, create_missing=True)
+        workspace.import_bookings(path, create_missing=True)
     assert workspace.count_customers() == 3
 
 
@@ -325,7 +324,7 @@ def test_the_error_carries_each_problem(
 ) -> None:
     path = write(tmp_path, "customer,date\nC1,\n,2025-03-01\n")
     with pytest.raises(ImportRowsError) as caught:
-        import_bookings(workspace, path)
+        workspace.import_bookings(path)
     error = caught.value
     assert isinstance(error, ClientcardError)
     assert (error.rows, error.invalid) == (2, 2)
@@ -351,7 +350,7 @@ def test_row_numbers_are_what_a_spreadsheet_shows(
         "C1,2025-03-01,Cut,extra\n",
     )
     with pytest.raises(ImportRowsError) as caught:
-        import_bookings(workspace, path)
+        workspace.import_bookings(path)
     assert [(p.row, p.column, p.value) for p in caught.value.problems] == [
         (2, "service", "Cut\nand wash"),
         (4, "date", "2025-02-30"),
@@ -367,7 +366,7 @@ def test_a_long_list_of_problems_is_cut_in_the_message_not_in_the_error(
     count = MAX_LISTED + 5
     path = write(tmp_path, "customer,date\n" + "C1,bad\n" * count)
     with pytest.raises(ImportRowsError) as caught:
-        import_bookings(workspace, path)
+        workspace.import_bookings(path)
     lines = str(caught.value).splitlines()
     assert lines[0] == f"{count:,} of {count:,} rows are invalid; nothing was imported"
     assert len(lines) == 1 + MAX_LISTED + 1
@@ -407,13 +406,13 @@ def test_a_missing_required_column_is_an_error(
 
 def test_an_empty_file_is_a_missing_header(workspace: Workspace, tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="no 'customer' and no 'date' column"):
-        import_bookings(workspace, write(tmp_path, ""))
+        workspace.import_bookings(write(tmp_path, ""))
 
 
 def test_a_column_named_twice_is_an_error(workspace: Workspace, tmp_path: Path) -> None:
     path = write(tmp_path, "customer,date,Date\nC1,2025-03-01,2025-03-02\n")
     with pytest.raises(ImportFileError, match="column 'date' twice"):
-        import_bookings(workspace, path)
+        workspace.import_bookings(path)
 
 
 def test_the_encoding_can_be_given(
@@ -517,10 +516,10 @@ def test_the_host_hears_of_each_booking_and_customer_once_and_only_on_success(
     ws = Workspace.open(workspace.path, plugins=[recorder])
     bad = write(tmp_path, "customer,date\nC9,2025-03-01\nC1,never\n", name="bad.csv")
     with pytest.raises(ImportRowsError):
-        import_bookings(ws, bad, create_missing=True)
+        ws.import_bookings(bad, create_missing=True)
     assert (recorder.recorded, recorder.created) == ([], [])
     good = write(tmp_path, "customer,date\nC9,2025-03-01\nC1,2025-03-02\n")
-    import_bookings(ws, good, create_missing=True)
+    ws.import_bookings(good, create_missing=True)
     (c9,) = ws.find_customers(external_id="C9")
     assert recorder.recorded == [
         (c9.id, "booking", "2025-03-01"),
@@ -554,7 +553,7 @@ def test_a_cp1252_file_is_detected_and_said(
     )
     assert [b["service"] for b in bookings(workspace)] == ["Caffè", "Crème brûlée"]
     assert (
-        import_bookings(workspace, write(tmp_path, "customer,date\nC3,2025-03-03\n")).encoding
+        workspace.import_bookings(write(tmp_path, "customer,date\nC3,2025-03-03\n")).encoding
         is None
     )
 
@@ -564,7 +563,7 @@ def test_a_utf16_tab_separated_file_is_read(
 ) -> None:
     # Excel's "Unicode Text": UTF-16 with a byte-order mark, tabs between values
     path = write(tmp_path, "customer\tdate\tstaff\nC1\t2025-03-01\tZoë\n", encoding="utf-16")
-    report = import_bookings(workspace, path)
+    report = workspace.import_bookings(path)
     assert (report.bookings, report.encoding) == (1, "utf-16")
     assert bookings(workspace)[0]["staff"] == "Zoë"
 
@@ -591,7 +590,7 @@ def test_emails_of_no_customer_hint_at_match_email_and_create_missing(
 ) -> None:
     path = write(tmp_path, "customer,date\nnew@example.com,2025-03-01\n")
     with pytest.raises(ImportRowsError) as caught:
-        import_bookings(workspace, path)
+        workspace.import_bookings(path)
     assert caught.value.hint == (
         "the customer column holds e-mail addresses: import with --match email "
         "(and --create-missing to add the customers)"
@@ -599,7 +598,7 @@ def test_emails_of_no_customer_hint_at_match_email_and_create_missing(
     # nothing fits any better: no hint
     other = write(tmp_path, "customer,date\nC9,2025-03-01\n", name="other.csv")
     with pytest.raises(ImportRowsError) as caught:
-        import_bookings(workspace, other)
+        workspace.import_bookings(other)
     assert caught.value.hint is None
     assert "hint" not in str(caught.value)
 
@@ -607,7 +606,7 @@ def test_emails_of_no_customer_hint_at_match_email_and_create_missing(
 def test_an_email_column_hints_at_naming_it_customer(workspace: Workspace, tmp_path: Path) -> None:
     path = write(tmp_path, "E-mail,date\nana@example.com,2025-03-01\n")
     with pytest.raises(ImportFileError) as caught:
-        import_bookings(workspace, path)
+        workspace.import_bookings(path)
     assert str(caught.value).endswith(
         "if 'E-mail' holds the customers' e-mail addresses, name it 'customer' and import "
         "with --match email"
@@ -666,13 +665,13 @@ def test_a_date_not_in_the_date_format_names_it(
 ) -> None:
     path = write(tmp_path, "customer,date\nC1,12/25/2025\n")
     with pytest.raises(ImportRowsError) as caught:
-        import_bookings(workspace, path, date_format="%d/%m/%Y")
+        workspace.import_bookings(path, date_format="%d/%m/%Y")
     assert [str(p) for p in caught.value.problems] == [
         "row 2, column date: '12/25/2025' — expected a date as %d/%m/%Y (--date-format), such "
         "as 31/01/2025"
     ]
     with pytest.raises(ClientcardError, match="date-format: 'dd/mm' is not valid"):
-        import_bookings(workspace, path, date_format="dd/mm")
+        workspace.import_bookings(path, date_format="dd/mm")
 
 
 # -- --format json, and the API on the workspace ---------------------------------------------
@@ -742,6 +741,6 @@ def test_a_jalali_workspace_imports_jalali_dates_and_says_so_when_wrong(
     assert [b["date"] for b in bookings(workspace)] == ["2024-07-22", "2025-01-03"]
     bad = write(tmp_path, "customer,date\nC1,1403/13/01\nC1,\n")
     with pytest.raises(ImportRowsError) as caught:
-        import_bookings(workspace, bad)
+        workspace.import_bookings(bad)
     jalali = "a date in the Jalali calendar as YYYY/MM/DD (1403/01/01)"
     assert [jalali in str(p) for p in caught.value.problems] == [True, True]

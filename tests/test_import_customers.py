@@ -11,7 +11,6 @@ import pytest
 
 from clientcard import ValidationError, Workspace, hookimpl
 from clientcard.transfer.bookings_import import ImportFileError, ImportRowsError
-from clientcard.transfer.customers_import import import_customers
 from conftest import RunCLI
 from test_cli_customers import assert_user_error
 
@@ -84,7 +83,7 @@ def test_an_export_imports_back_to_equal_records(
     exported = tmp_path / f"all.{format}"
     source.export(format, exported, keys=keys)
     with fresh(tmp_path) as target:
-        report = import_customers(target, exported)
+        report = target.import_customers(exported)
         assert (report.rows, report.created, report.updated) == (len(HOSTILE), len(HOSTILE), 0)
         assert records(target) == records(source)
 
@@ -95,7 +94,7 @@ def test_header_by_key_or_label_any_case_and_mapped(workspace: Workspace, tmp_pa
         tmp_path / "list.csv",
         "\ufeffNAME;Postal Code;E-MAIL;cap;Tags;Id\nAna;00100;ANA@Example.com;x;vip, Roma ;99\n",
     )
-    report = import_customers(ws, path, mapping={"cap": "notes"})
+    report = ws.import_customers(path, mapping={"cap": "notes"})
     assert report.created == 1
     (ana,) = ws.customers()
     assert (ana.name, ana.email, ana.tags) == ("Ana", "ANA@example.com", ("vip", "Roma"))
@@ -106,13 +105,13 @@ def test_header_by_key_or_label_any_case_and_mapped(workspace: Workspace, tmp_pa
 def test_unknown_columns_are_named_unless_ignored(workspace: Workspace, tmp_path: Path) -> None:
     path = write(tmp_path / "x.csv", "name,shoe size,colour\nAna,38,red\n")
     with pytest.raises(ImportFileError, match="unknown columns 'shoe size', 'colour'"):
-        import_customers(workspace, path)
+        workspace.import_customers(path)
     assert workspace.count_customers() == 0
-    assert import_customers(workspace, path, ignore_unknown=True).created == 1
+    assert workspace.import_customers(path, ignore_unknown=True).created == 1
     with pytest.raises(ImportFileError, match="--map colour=shoe: no field 'shoe'"):
-        import_customers(workspace, path, mapping={"colour": "shoe"})
+        workspace.import_customers(path, mapping={"colour": "shoe"})
     with pytest.raises(ImportFileError, match="--map size=name: no column 'size'"):
-        import_customers(workspace, path, mapping={"size": "name"}, ignore_unknown=True)
+        workspace.import_customers(path, mapping={"size": "name"}, ignore_unknown=True)
 
 
 BAD = (
@@ -131,7 +130,7 @@ def test_every_bad_row_is_reported_and_nothing_written(
     ws = fields(workspace)
     path = write(tmp_path / "bad.csv", BAD)
     with pytest.raises(ImportRowsError) as caught:
-        import_customers(ws, path)
+        ws.import_customers(path)
     found = [(p.row, p.column, p.value) for p in caught.value.problems]
     assert found == [
         (3, "visits", "three"),
@@ -148,7 +147,7 @@ def test_skip_invalid_imports_the_rest_and_sets_the_bad_rows_aside(
 ) -> None:
     ws = fields(workspace)
     path = write(tmp_path / "bad.csv", BAD)
-    report = import_customers(ws, path, skip_invalid=True)
+    report = ws.import_customers(path, skip_invalid=True)
     assert (report.created, report.rejected) == (2, 3)
     assert [c.name for c in ws.customers()] == ["Ana", "Di"]
     assert report.rejected_path == tmp_path / "bad.rejected.csv"
@@ -178,11 +177,11 @@ def test_update_existing_matches_by_external_id_then_email(
         ",Cy,cy@example.com,,\n",
     )
     with pytest.raises(ImportRowsError, match="customer 1 already has this external_id"):
-        import_customers(ws, path)
-    preview = import_customers(ws, path, update_existing=True, dry_run=True)
+        ws.import_customers(path)
+    preview = ws.import_customers(path, update_existing=True, dry_run=True)
     assert (preview.created, preview.updated, preview.dry_run) == (1, 2, True)
     assert ws.count_customers() == 2
-    import_customers(ws, path, update_existing=True)
+    ws.import_customers(path, update_existing=True)
     ana, bo, cy = ws.customers()
     assert (ana.name, ana.fields, ana.tags) == ("Ana Maria", {"visits": 2}, ())
     assert (bo.fields, bo.tags) == ({"visits": 7}, ("new",))
@@ -194,7 +193,7 @@ def test_a_file_naming_one_external_id_twice_is_refused(
 ) -> None:
     path = write(tmp_path / "twice.csv", "name,external_id\nAna,X\nBo,X\n")
     with pytest.raises(ImportRowsError, match="row 3, column external_id: 'X' — row 2 has"):
-        import_customers(workspace, path)
+        workspace.import_customers(path)
 
 
 def test_other_encodings_and_leading_zeros(workspace: Workspace, tmp_path: Path) -> None:
@@ -203,7 +202,7 @@ def test_other_encodings_and_leading_zeros(workspace: Workspace, tmp_path: Path)
         tmp_path / "cp.csv", "name\tpostal_code\tphone\nNiccolò\t00042\t06 1234 5678\n", "cp1252"
     )
     # read as given: --encoding overrides the detection
-    assert import_customers(ws, path, encoding="cp1252").encoding == "cp1252"
+    assert ws.import_customers(path, encoding="cp1252").encoding == "cp1252"
     (niccolo,) = ws.customers()
     assert (niccolo.name, niccolo.fields["postal_code"], niccolo.phone) == (
         "Niccolò",
@@ -211,7 +210,7 @@ def test_other_encodings_and_leading_zeros(workspace: Workspace, tmp_path: Path)
         "+390612345678",
     )
     with pytest.raises(ImportFileError, match="unknown encoding 'nope'"):
-        import_customers(ws, path, encoding="nope")
+        ws.import_customers(path, encoding="nope")
 
 
 class Heard:
@@ -227,7 +226,7 @@ def test_every_card_created_is_announced(workspace: Workspace, tmp_path: Path) -
     heard = Heard()
     path = write(tmp_path / "two.csv", "name\nAna\nBo\n")
     with Workspace.open(workspace.path, plugins=[heard]) as ws:
-        import_customers(ws, path)
+        ws.import_customers(path)
     assert heard.created == ["Ana", "Bo"]
 
 
@@ -294,7 +293,7 @@ def test_a_family_sharing_an_email_is_never_written_over(
         "Marco Rossi,ANA@example.com,5\n"  # her husband, one address for the family
         "Ana Rosi,ana@example.com,3\n",  # Ana, with a typo: the same person
     )
-    report = import_customers(ws, path, update_existing=True)
+    report = ws.import_customers(path, update_existing=True)
     assert (report.created, report.updated, report.updated_ids) == (1, 1, (ana.id,))
     again, marco = ws.customers()
     assert (again.id, again.name, again.fields) == (ana.id, "Ana Rosi", {"visits": 3})
@@ -347,7 +346,7 @@ def test_match_external_id_alone_does_not_fall_back_to_email(
     path = write(
         tmp_path / "u.csv", "external_id,name,email,visits\nA1,Ana,,2\nB2,Bo,bo@example.com,2\n"
     )
-    report = import_customers(ws, path, update_existing=True, match="external_id")
+    report = ws.import_customers(path, update_existing=True, match="external_id")
     assert (report.created, report.updated) == (1, 1)
     assert [(c.name, c.external_id, c.fields) for c in ws.customers()] == [
         ("Ana", "A1", {"visits": 2}),
@@ -363,7 +362,7 @@ def test_match_email_and_name_needs_the_same_name(workspace: Workspace, tmp_path
         tmp_path / "u.csv",
         "name,email,visits\nROSSI ana,ana@example.com,4\nAna Rosi,ana@example.com,5\n",
     )
-    report = import_customers(ws, path, update_existing=True, match="email+name")
+    report = ws.import_customers(path, update_existing=True, match="email+name")
     # the same name in another case and order is Ana; a typo is someone else to this key
     assert (report.created, report.updated, report.updated_ids) == (1, 1, (ana.id,))
     assert [(c.name, c.fields) for c in ws.customers()] == [
@@ -382,7 +381,7 @@ def test_match_id_trusts_the_ids_and_names_every_bad_one(
         f"id,name\n{ana.id},Ana Bianchi\n999,Bo\nB-7,Cy\n,Di\n",
     )
     with pytest.raises(ImportRowsError) as caught:
-        import_customers(ws, path, update_existing=True, match="id")
+        ws.import_customers(path, update_existing=True, match="id")
     assert [str(p) for p in caught.value.problems] == [
         "row 3, column id: '999' — no customer has this id; leave the cell empty to add the "
         "row as a new customer",
@@ -390,12 +389,12 @@ def test_match_id_trusts_the_ids_and_names_every_bad_one(
         "nothing for a new customer",
     ]
     path.write_text(f"id,name\n{ana.id},Ana Bianchi\n,Di\n")
-    report = import_customers(ws, path, update_existing=True, match="id")
+    report = ws.import_customers(path, update_existing=True, match="id")
     assert (report.created, report.updated) == (1, 1)
     assert [(c.id, c.name) for c in ws.customers()] == [(ana.id, "Ana Bianchi"), (2, "Di")]
     no_id = write(tmp_path / "n.csv", "name\nAna\n")
     with pytest.raises(ImportFileError, match="--match id needs a column 'id'"):
-        import_customers(ws, no_id, update_existing=True, match="id")
+        ws.import_customers(no_id, update_existing=True, match="id")
 
 
 def test_an_id_column_naming_someone_else_is_refused_by_default(
@@ -406,7 +405,7 @@ def test_an_id_column_naming_someone_else_is_refused_by_default(
     ana = ws.add_customer("Ana Rossi", fields={"visits": 1})
     path = write(tmp_path / "other.csv", f"Id,Name,visits\n{ana.id},Zoe Verdi,7\n2,Bo,1\n")
     with pytest.raises(ImportRowsError) as caught:
-        import_customers(ws, path, update_existing=True)
+        ws.import_customers(path, update_existing=True)
     assert [str(p) for p in caught.value.problems] == [
         f"row 2, column id: '{ana.id}' — customer {ana.id} is Ana Rossi, this row names Zoe "
         "Verdi: if the ids are another workspace's, import with --match external_id or "
@@ -414,7 +413,7 @@ def test_an_id_column_naming_someone_else_is_refused_by_default(
     ]
     assert ws.get_customer(ana.id).fields == {"visits": 1}
     # without --update-existing the id column is read past, as always
-    assert import_customers(ws, path).created == 2
+    assert ws.import_customers(path).created == 2
 
 
 def test_match_without_update_existing_refuses_rows_that_find_a_customer(
@@ -424,7 +423,7 @@ def test_match_without_update_existing_refuses_rows_that_find_a_customer(
     bo = ws.add_customer("Bo Verdi", email="bo@example.com")
     path = write(tmp_path / "n.csv", "name,email\nBo Verdi,BO@example.com\nCy,cy@example.com\n")
     with pytest.raises(ImportRowsError) as caught:
-        import_customers(ws, path, match="email")
+        ws.import_customers(path, match="email")
     assert [str(p) for p in caught.value.problems] == [
         f"row 2, column email: 'BO@example.com' — customer {bo.id} (Bo Verdi) has this e-mail "
         "address; import with --update-existing to update it"
@@ -440,7 +439,7 @@ def test_two_rows_for_one_customer_are_refused(workspace: Workspace, tmp_path: P
         "name,email,visits\nAna Rossi,ana@example.com,1\nAna Rossi,ana@example.com,2\n",
     )
     with pytest.raises(ImportRowsError, match=f"row 3: updates customer {ana.id}, as row 2 does"):
-        import_customers(ws, path, update_existing=True)
+        ws.import_customers(path, update_existing=True)
 
 
 def test_an_updated_row_cannot_take_another_customers_external_id(
@@ -452,7 +451,7 @@ def test_an_updated_row_cannot_take_another_customers_external_id(
     )
     path = write(tmp_path / "u.csv", "name,email,external_id\nAna,ana@example.com,B1\n")
     with pytest.raises(ImportRowsError, match="customer 2 already has this external_id"):
-        import_customers(ws, path, update_existing=True, match="email")
+        ws.import_customers(path, update_existing=True, match="email")
     assert ws.get_customer(1).external_id is None
 
 
@@ -493,12 +492,12 @@ def test_utf8_stays_utf8_and_a_damaged_utf8_file_is_not_guessed(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     plain = write(tmp_path / "u.csv", "\ufeffname\nNiccolò\n")
-    assert import_customers(workspace, plain).encoding is None
+    assert workspace.import_customers(plain).encoding is None
     # valid UTF-8 up to one stray cp1252 byte: a guess would garble the first line's accent
     damaged = tmp_path / "d.csv"
     damaged.write_bytes("name\nNiccolò\n".encode() + "Renée\n".encode("cp1252"))
     with pytest.raises(ImportFileError, match=r"line 3 is not valid UTF-8 text .*--encoding"):
-        import_customers(workspace, damaged)
+        workspace.import_customers(damaged)
 
 
 # -- dates written day first (--date-format) -----------------------------------------------
@@ -513,7 +512,7 @@ def test_a_date_with_the_day_or_month_first_needs_date_format(
         "name,joined_at,birthday\nAna,03/04/2025,25/12/1990\nBo,2025-01-02,12.31.1990\n",
     )
     with pytest.raises(ImportRowsError) as caught:
-        import_customers(ws, path)
+        ws.import_customers(path)
     assert [str(p) for p in caught.value.problems] == [
         "row 2, column joined_at: '03/04/2025' — expected a date as YYYY-MM-DD; with the day or "
         "month first it could be either: say which with --date-format dmy or --date-format mdy "
@@ -542,7 +541,7 @@ def test_date_format_reads_dates_in_its_order(
 ) -> None:  # fmt: skip
     ws = fields(workspace)
     path = write(tmp_path / "d.csv", f"name,joined_at,birthday\nAna,{cells[0]},{cells[1]}\n")
-    import_customers(ws, path, date_format=date_format)
+    ws.import_customers(path, date_format=date_format)
     (ana,) = ws.customers()
     assert (ana.joined_at.isoformat(), ana.fields["birthday"]) == expected
 
@@ -551,7 +550,7 @@ def test_a_date_not_in_the_date_format_is_a_bad_row(workspace: Workspace, tmp_pa
     ws = fields(workspace)
     path = write(tmp_path / "d.csv", "name,birthday\nAna,31/02/1990\nBo,12/25/1990\nCy,1/2/90\n")
     with pytest.raises(ImportRowsError) as caught:
-        import_customers(ws, path, date_format="dmy")
+        ws.import_customers(path, date_format="dmy")
     expected = (
         "expected a date as DD/MM/YYYY (--date-format dmy), such as 31/01/2025, maybe with a "
         "time HH:MM"
@@ -562,7 +561,7 @@ def test_a_date_not_in_the_date_format_is_a_bad_row(workspace: Workspace, tmp_pa
         (4, "1/2/90", expected),  # a two-digit year: which century?
     ]
     with pytest.raises(ValidationError, match="date-format: '%d/%m' is not valid"):
-        import_customers(ws, path, date_format="%d/%m")  # no year: every date in 1900
+        ws.import_customers(path, date_format="%d/%m")  # no year: every date in 1900
 
 
 # -- the report as JSON ----------------------------------------------------------------------

@@ -22,8 +22,6 @@ from clientcard.plugins.fields.numbers import (
     MoneyType,
     number_format,
 )
-from clientcard.transfer.bookings_import import import_bookings
-from clientcard.transfer.customers_import import import_customers
 from conftest import RunCLI, make_runner
 from test_cli_customers import assert_user_error
 
@@ -242,7 +240,7 @@ def test_an_export_imports_back_exactly_in_a_locale_grouping_with_a_dot(tmp_path
             target.set_setting("workspace.locale", locale)
             target.add_field("weight", type="decimal")
             target.add_field("deposit", type="money")
-            import_customers(target, exported)
+            target.import_customers(exported)
             assert [c.fields for c in target.customers()] == wanted
     assert wanted[0] == {"weight": "61.500", "deposit": money("1.250", "KWD")}
 
@@ -258,7 +256,7 @@ def test_a_purchase_history_in_rials_imports_by_the_locale(
         "C1,2025-01-07,40000\n",
         encoding="utf-8",
     )
-    import_bookings(ws, path)
+    ws.import_bookings(path)
     assert [b["amount"]["amount"] for b in ws.activity("booking")] == [
         "1250000.00",
         "350000.00",

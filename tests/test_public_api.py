@@ -147,7 +147,7 @@ def test_an_open_workspace_carries_its_parts(workspace: Workspace) -> None:
         assert hasattr(workspace, name), f"Workspace.{name} is gone"
 
 
-def test_every_method_the_docs_name_exists() -> None:
+def test_every_method_the_docs_name_exists(workspace: Workspace) -> None:
     texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     texts += sorted((ROOT / "examples").glob("*/README.md"))
     named = {
@@ -156,7 +156,7 @@ def test_every_method_the_docs_name_exists() -> None:
         for name in re.findall(r"\b(?:ws|workspace|Workspace)\.([a-z_]+)\(", path.read_text())
     }
     assert len(named) > 20  # the pattern still finds what the docs show
-    missing = sorted(f"{name} ({doc})" for doc, name in named if not hasattr(Workspace, name))
+    missing = sorted(f"{name} ({doc})" for doc, name in named if not hasattr(workspace, name))
     assert missing == []
 
 

@@ -32,13 +32,13 @@ from clientcard.core.fields import (
 )
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.model import Customer, FieldDef, JSONValue
-from clientcard.core.workspace import Workspace
 from clientcard.dedupe.detect import DuplicateGroup, LookAlike
 from clientcard.dedupe.merge import Candidate, FieldValue, MergeStrategy
 from clientcard.find.selection import Selection
 from clientcard.forms.intake import Form, FormCollector, FormResult
 from clientcard.status.classify import Decision, RuleSet, StatusDef
 from clientcard.transfer.export import ExportContext, Exporter, neutralise, restore
+from clientcard.workspace import Workspace
 
 __all__ = [
     "Action",

@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from _pytest.nodes import Node
     from click.testing import Result
 
-    from clientcard.core.workspace import Workspace
+    from clientcard.workspace import Workspace
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -192,7 +192,7 @@ def clientcard_new_workspace(
     Each gets the test's settings and plugins plus those given, lives in a new
     temporary directory (or ``path``) and is closed after the test.
     """
-    from clientcard.core.workspace import Workspace
+    from clientcard.workspace import Workspace
 
     made: list[Workspace] = []
 
@@ -243,7 +243,7 @@ def clientcard_cli(
     from clientcard.cli import cli
     from clientcard.cli.context import AppContext
     from clientcard.core.errors import ClientcardError
-    from clientcard.core.workspace import WORKSPACE_ENV, Workspace
+    from clientcard.workspace import WORKSPACE_ENV, Workspace
 
     def invoke(
         *args: str,

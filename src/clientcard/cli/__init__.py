@@ -17,7 +17,7 @@ from clientcard.cli.context import AppContext, pass_workspace
 from clientcard.core.config import CONFIG_NAME
 from clientcard.core.errors import ClientcardError
 from clientcard.core.plugins import PluginHost
-from clientcard.core.workspace import KINDS, WORKSPACE_ENV, Workspace
+from clientcard.workspace import KINDS, WORKSPACE_ENV, Workspace
 
 __all__ = ["cli", "main", "pass_workspace"]
 

@@ -10,7 +10,7 @@ from clientcard.actions.kinds import ACTION_KINDS
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import as_of_option, format_option, print_json, print_table
 from clientcard.core import dates
-from clientcard.core.workspace import Workspace
+from clientcard.workspace import Workspace
 
 
 @click.command("actions")

@@ -18,7 +18,7 @@ from clientcard.cli.customers import parse_assignments, set_option
 from clientcard.cli.output import DATE_HELP, format_option, print_json, print_table
 from clientcard.core import dates
 from clientcard.core.errors import ClientcardError, NotFoundError
-from clientcard.core.workspace import Workspace
+from clientcard.workspace import Workspace
 
 GROUP_NAMES = {
     "booking": "bookings",

@@ -15,7 +15,7 @@ from clientcard.actions.kinds import money_text
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import Whole, format_option, print_json, print_table
 from clientcard.core import dates
-from clientcard.core.workspace import Workspace
+from clientcard.workspace import Workspace
 
 
 @click.group("relationships")

@@ -6,7 +6,7 @@ import click
 
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
-from clientcard.core.workspace import Workspace
+from clientcard.workspace import Workspace
 
 
 def _text(value: object) -> str:

@@ -11,7 +11,7 @@ import click
 
 from clientcard.core.errors import ClientcardError
 from clientcard.core.plugins import PluginHost
-from clientcard.core.workspace import KINDS, Workspace
+from clientcard.workspace import KINDS, Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -31,8 +31,8 @@ from clientcard.core.dates import show_date, show_dates_in
 from clientcard.core.errors import ClientcardError, LikelyDuplicateError
 from clientcard.core.fields import FieldSchema
 from clientcard.core.model import Customer
-from clientcard.core.workspace import Workspace
 from clientcard.find.selection import Selection
+from clientcard.workspace import Workspace
 
 
 def parse_assignments(pairs: tuple[str, ...], *, option: str = "--set") -> dict[str, str]:

@@ -6,8 +6,8 @@ import click
 
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
-from clientcard.core.workspace import Workspace
 from clientcard.dedupe.detect import DuplicateGroup, LookAlike
+from clientcard.workspace import Workspace
 
 
 @click.command("duplicates")

@@ -11,9 +11,9 @@ from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import print_table
 from clientcard.cli.selection import selection_options, with_ids
 from clientcard.core.errors import ClientcardError
-from clientcard.core.workspace import Workspace
 from clientcard.find.selection import Selection
 from clientcard.transfer.export import EXPORTERS
+from clientcard.workspace import Workspace
 
 
 @click.command("export")

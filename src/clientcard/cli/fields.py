@@ -12,7 +12,7 @@ from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
 from clientcard.core.convert import to_json
 from clientcard.core.plugins import FIELD_PRESETS
-from clientcard.core.workspace import Workspace
+from clientcard.workspace import Workspace
 
 
 @click.group("fields")

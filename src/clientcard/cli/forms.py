@@ -10,8 +10,8 @@ import orjson
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
 from clientcard.core.errors import ClientcardError, FormError
-from clientcard.core.workspace import Workspace
 from clientcard.forms.intake import FormResult
+from clientcard.workspace import Workspace
 
 
 @click.group("forms")

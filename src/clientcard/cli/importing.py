@@ -14,8 +14,8 @@ from clientcard.cli.context import pass_workspace
 from clientcard.cli.customers import parse_assignments
 from clientcard.cli.output import format_option, print_json
 from clientcard.core.errors import ValidationError
-from clientcard.core.workspace import Workspace
 from clientcard.transfer.bookings_import import MATCHES, ImportReport, ImportRowsError
+from clientcard.workspace import Workspace
 
 #: how customer rows find the customers they update (transfer/customers_import.py's MATCHES:
 #: not imported from there, which would load it for every clientcard command)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from clientcard.core.config import CURRENCY_HINT, known_currency, region_currencies
-from clientcard.core.workspace import Workspace
+from clientcard.workspace import Workspace
 
 
 def _interactive() -> bool:

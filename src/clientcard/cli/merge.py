@@ -9,9 +9,9 @@ import click
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
 from clientcard.core.fields import FieldSchema
-from clientcard.core.workspace import Workspace
-from clientcard.core.workspace_merge import MergeRecord, MergeResult
 from clientcard.dedupe.merge import MergePlan
+from clientcard.dedupe.service import MergeRecord, MergeResult
+from clientcard.workspace import Workspace
 
 
 @click.command("merge")

@@ -14,7 +14,7 @@ from clientcard.cli.scaffold import new
 from clientcard.core.config import CONFIG_NAME
 from clientcard.core.errors import ClientcardError
 from clientcard.core.plugins import PluginHost
-from clientcard.core.workspace import WORKSPACE_ENV, Workspace
+from clientcard.workspace import WORKSPACE_ENV, Workspace
 
 
 @click.group("plugins", invoke_without_command=True)

@@ -8,8 +8,8 @@ from clientcard.cli import ClientcardGroup
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import format_option, print_json, print_table
 from clientcard.cli.selection import describe_filters, selection_options
-from clientcard.core.workspace import Workspace
 from clientcard.find.selection import Selection
+from clientcard.workspace import Workspace
 
 
 @click.group("segments", cls=ClientcardGroup)

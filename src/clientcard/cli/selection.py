@@ -20,7 +20,7 @@ from clientcard.cli.output import date_callback
 from clientcard.find.selection import Selection
 
 if TYPE_CHECKING:
-    from clientcard.core.workspace import Workspace
+    from clientcard.workspace import Workspace
 
 T = TypeVar("T")
 

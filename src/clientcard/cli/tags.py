@@ -15,8 +15,8 @@ from clientcard.cli.selection import (
     with_ids,
 )
 from clientcard.core.errors import ClientcardError
-from clientcard.core.workspace import Workspace
 from clientcard.find.selection import Selection
+from clientcard.workspace import Workspace
 
 
 @click.group("tags", cls=ClientcardGroup)

@@ -7,6 +7,8 @@ from typing import Any
 
 import cattrs
 
+from clientcard.core.clock import first_error
+from clientcard.core.errors import StoreError
 from clientcard.core.model import Customer
 
 converter = cattrs.Converter(forbid_extra_keys=True)
@@ -71,3 +73,16 @@ def to_json(record: Any) -> Any:
 def from_json(data: Any, cls: type[Any]) -> Any:
     """Build a ``cls`` from plain data, raising cattrs' errors on mismatches."""
     return converter.structure(data, cls)
+
+
+def customer_from_doc(doc: Any) -> Customer:
+    """A stored customer document as a :class:`Customer`; a damaged one is a
+    :class:`~clientcard.core.errors.StoreError` naming it."""
+    try:
+        customer: Customer = converter.structure(doc, Customer)
+    except Exception as exc:
+        raise StoreError(
+            f"customer {doc.get('id')} in the store is damaged ({first_error(exc)}); "
+            "fix it by hand or restore a backup"
+        ) from None
+    return customer

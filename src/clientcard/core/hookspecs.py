@@ -26,11 +26,11 @@ if TYPE_CHECKING:
     from clientcard.core.fields import FieldPreset, FieldType, IdScheme
     from clientcard.core.model import Customer
     from clientcard.core.store import StoreFactory
-    from clientcard.core.workspace import Workspace
     from clientcard.dedupe.merge import MergeStrategy
     from clientcard.forms.intake import FormCollector
     from clientcard.status.classify import RuleSet
     from clientcard.transfer.export import Exporter
+    from clientcard.workspace import Workspace
 
 hookspec = pluggy.HookspecMarker("clientcard")
 #: Decorate your plugin's hook functions with this (re-exported as ``clientcard.hookimpl``).

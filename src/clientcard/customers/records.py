@@ -13,11 +13,11 @@ from typing import Any
 
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.fields import BUILTIN_KEYS, FieldSchema
-from clientcard.core.store import Doc, Table, holder
+from clientcard.core.store import Doc, ReadSession, Table, holder
 
 CUSTOMERS = "customers"
-FIELDS = "fields"
-SEGMENTS = "segments"
+#: the merge records (dedupe/), read here to say where a merged-away id went
+MERGES = "merges"
 
 
 def normalise_tags(tags: Iterable[str], *, row: int | None = None) -> list[str]:
@@ -148,9 +148,31 @@ def check_unique(table: Table, doc: Doc, *, row: int | None = None) -> None:
         )
 
 
-def existing(table: Table, id: int) -> Doc:
-    """The document of customer ``id``, or :class:`NotFoundError`."""
-    doc = table.get(id)
-    if doc is None:
-        raise NotFoundError(f"no customer with id {id}; see 'clientcard customers list'")
-    return doc
+def existing(session: ReadSession, id: int) -> Doc:
+    """The document of customer ``id``, or :class:`NotFoundError`.
+
+    The one check every operation on a customer makes: an id merged away is
+    an error naming the customer it went into and the merge, so a host
+    recording a booking for an old id is told where to look.
+    """
+    doc = session.table(CUSTOMERS).get(id)
+    if doc is not None:
+        return doc
+    into = merged_into(session, id)
+    if into is not None:
+        raise NotFoundError(
+            f"customer {id} was merged into customer {into[0]} (merge {into[1]}); "
+            f"see 'clientcard customers show {into[0]}'"
+        )
+    raise NotFoundError(f"no customer with id {id}; see 'clientcard customers list'")
+
+
+def merged_into(session: ReadSession, id: int) -> tuple[int, int] | None:
+    """Where a merged-away id now lives: (survivor, merge id), following later merges
+    of the survivor; None when ``id`` was never merged away (or the merge was undone)."""
+    found = None
+    for doc in session.table(MERGES):  # oldest first: a chain is followed in one pass
+        if doc["undone_at"] is None and id in doc["merged"]:
+            found = (doc["survivor"], doc["id"])
+            id = doc["survivor"]
+    return found

@@ -36,8 +36,6 @@ from clientcard.core.model import Customer, JSONValue
 from clientcard.core.plugins import Kind
 from clientcard.core.store import Doc
 
-#: the table of merge records
-MERGES = "merges"
 #: built-in fields a strategy decides (the join date is always the earliest)
 DECIDED = ("name", "email", "phone", "external_id")
 #: where the addresses and numbers not kept as the primary ones go

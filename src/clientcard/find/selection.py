@@ -130,6 +130,9 @@ class Selection:
         return cls(**values)
 
 
+#: what operations over customers take: a Selection, ids, or None for everyone
+Selected = Selection | Iterable[int] | None
+
 _DEFAULTS = {a.name: getattr(Selection(), a.name) for a in attrs.fields(Selection)}
 _DATES = ("joined_from", "joined_to", "last_booking_before", "last_booking_after")
 

@@ -7,7 +7,7 @@ table lists (else its default fields), every field whose definition names the
 form (``FieldDef.forms``), then the questions of the plugins' form collectors
 (``clientcard_register_form_collectors``).  See docs/forms.md.
 
-Everything here is pure: the workspace (``core/workspace_forms.py``) reads the
+Everything here is pure: the forms service (``forms/service.py``) reads the
 field definitions and writes the card.
 """
 

@@ -26,7 +26,6 @@ import csv
 import io
 import re
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from datetime import date, datetime
 from itertools import islice, repeat
 from operator import itemgetter
@@ -43,7 +42,7 @@ from clientcard.core.memory import gc_paused
 from clientcard.customers.records import CUSTOMERS
 
 if TYPE_CHECKING:
-    from clientcard.core.workspace import Workspace
+    from clientcard.transfer.service import Transfer
 
 #: What the ``customer`` column holds: a customer's external_id, e-mail address or id.
 MATCHES = ("external-id", "email", "id")
@@ -275,7 +274,7 @@ class ImportReport:
 
 
 def import_bookings(
-    workspace: Workspace,
+    transfer: Transfer,
     path: str | Path,
     *,
     match: str = "external-id",
@@ -313,13 +312,12 @@ def import_bookings(
             "(a new customer cannot be given a clientcard id); use --match external-id "
             "or --match email, or add the customers first"
         )
-    text, encoding = read_text(path, encoding, region=workspace.field_context.region)
+    text, encoding = read_text(path, encoding, region=transfer.ctx.field_context.region)
     # A real import holds the workspace lock from the first check to the last
     # booking written: no other process can invalidate what was checked.
-    outer = nullcontext() if dry_run else workspace.batch()
-    inner = workspace.store.read() if dry_run else workspace.store.write()
-    with gc_paused(), outer, inner as session:
-        plan = _Plan(workspace, session, path, match, create_missing, dates)
+    opened = transfer.ctx.read() if dry_run else transfer.ctx.write()
+    with gc_paused(), opened as session:
+        plan = _Plan(transfer, session, path, match, create_missing, dates)
         plan.check(text)
         del text
         if plan.problems:
@@ -398,25 +396,25 @@ class _Plan:
 
     def __init__(
         self,
-        workspace: Workspace,
+        transfer: Transfer,
         session: Any,
         path: Path,
         match: str,
         create_missing: bool,
         dates: DateFormat | None = None,
     ) -> None:
-        self.workspace = workspace
+        self.transfer = transfer
         self.dates = dates
         self.session = session
         self.path = path
         self.match = match
         self.create_missing = create_missing
-        self.values = ActivityValues(workspace.field_types(), workspace.field_context)
+        self.values = ActivityValues(transfer.fields.types(), transfer.ctx.field_context)
         #: what a date cell should look like in the workspace's calendar
         self.date_expected = dates_rule.DAY_OR_MOMENT_EXPECTED[
-            dates_rule.calendar_of(workspace.field_context.locale)
+            dates_rule.calendar_of(transfer.ctx.field_context.locale)
         ]
-        self.schema = workspace.schema()
+        self.schema = transfer.fields.schema()
         self.problems: list[RowProblem] = []
         self.rows = 0
         #: the bookings to record (checked documents without ids), in file order
@@ -821,7 +819,9 @@ class _Plan:
             key = "external_id" if self.match == "external-id" else "email"
             new = list(self.new.values())
             try:
-                created = self.workspace.add_customers([{"name": n.name, key: n.key} for n in new])
+                created = self.transfer.customers.add_many(
+                    [{"name": n.name, key: n.key} for n in new]
+                )
             except ClientcardError as exc:
                 raise ImportFileError(
                     f"{self.path}: creating the missing customers failed: {exc}"
@@ -833,7 +833,7 @@ class _Plan:
                 if customer_id.__class__ is _New:
                     booking["customer_id"] = customer_id.id
         if self.bookings:
-            self.workspace._add_activity(self.session, BOOKING, self.bookings)
+            self.transfer.activity.add_in(self.session, BOOKING, self.bookings)
 
 
 #: byte-order marks that settle a file's encoding (UTF-32's first, as FF FE starts both)

@@ -61,7 +61,7 @@ from clientcard.transfer.export import FORMULA_STARTS, XLSX_UNGUARDED, neutralis
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
-    from clientcard.core.workspace import Workspace
+    from clientcard.transfer.service import Transfer
 
 FORMATS = ("csv", "xlsx")
 #: suffixes of delimited text files, read as CSV
@@ -180,7 +180,7 @@ class CustomerImportReport:
 
 
 def import_customers(
-    workspace: Workspace,
+    transfer: Transfer,
     path: str | Path,
     *,
     format: str | None = None,
@@ -239,12 +239,12 @@ def import_customers(
         header, rows = _xlsx_rows(path)
         encoding = None
     else:
-        header, rows, encoding = _csv_rows(path, encoding, workspace.field_context.region)
+        header, rows, encoding = _csv_rows(path, encoding, transfer.ctx.field_context.region)
     # gc paused: 100,000 rows are that many long-lived documents, and the look-alike
     # check's blocks as many more; scanning them all for cycles, again and again,
     # took a third of the import
-    with gc_paused(), workspace.batch(), workspace.store.write() as session:
-        schema = workspace.schema()
+    with gc_paused(), transfer.ctx.write() as session:
+        schema = transfer.fields.schema_in(session)
         targets = _targets(path, header, schema, mapping or {}, ignore_unknown)
         id_at = _id_column(header, targets)
         if match == "id" and id_at is None:
@@ -252,7 +252,7 @@ def import_customers(
                 f"{path}: --match id needs a column 'id' (or 'Id') of clientcard customer "
                 "ids, such as 'clientcard export' writes"
             )
-        finder = workspace._look_alike_finder(session, schema)
+        finder = transfer.dedupe.look_alike_finder(session, schema)
         plan = _Plan(
             schema,
             session,
@@ -288,16 +288,16 @@ def import_customers(
             problems=tuple(plan.problems),
         )
         if not dry_run:
-            now, today = utc_now(), workspace.today()
+            now, today = utc_now(), transfer.ctx.today()
             docs = [
                 records.new_doc(
                     schema, values, tags or (), id=0, now=now, today=today, checked=True
                 )
                 for values, tags in plan.new
             ]
-            workspace._insert_customers(session, schema, docs)
+            transfer.customers.insert_in(session, schema, docs)
             for id, (values, tags) in plan.changes.items():
-                workspace.update_customer(id, values, tags=tags)
+                transfer.customers.update(id, values, tags=tags)
             report = evolve(report, created_ids=_ids(docs))
     return report
 

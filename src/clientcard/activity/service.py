@@ -1,7 +1,10 @@
-"""Customer activity: record, update and list bookings, payments, messages.
+"""Customer activity: record, update and list bookings, payments, messages and the rest.
 
-One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
-docstring says what every operation guarantees.
+:class:`Activity` is the workspace's activity service (``workspace.activity``).
+The kinds and their validation are :mod:`clientcard.activity.kinds`; each kind
+has its own table in the ``activity`` group (``card`` for notes, reviews and
+memberships), so recording a booking never rewrites a customer.  Activity
+that can change a status re-classifies its customer in the same write.
 """
 
 from __future__ import annotations
@@ -12,25 +15,38 @@ from typing import Any
 from clientcard.activity import kinds as activity
 from clientcard.activity.kinds import ActivityKind, ActivityValues
 from clientcard.core.clock import as_id, utc_now
+from clientcard.core.context import Context
+from clientcard.core.convert import customer_from_doc
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.memory import gc_paused
 from clientcard.core.model import Customer
-from clientcard.core.store import Doc, find_docs
-from clientcard.core.workspace_status import StatusPart
+from clientcard.core.store import Doc, Table, WriteSession, find_docs
 from clientcard.customers import records
-from clientcard.customers.records import CUSTOMERS
+from clientcard.fields.service import Fields
+from clientcard.status.service import Status
+
+#: one table per kind: activity apart from the customers
+TABLES = tuple(kind.spec() for kind in activity.KINDS.values())
 
 
-class ActivityPart(StatusPart):
-    # -- activity ----------------------------------------------------------------------
+class Activity:
+    """What customers did: bookings, payments, messages, marketing events, notes,
+    reviews, memberships.  Calling the service lists one kind
+    (``workspace.activity("booking", customer_id)``)."""
+
+    def __init__(self, ctx: Context, fields: Fields, status: Status) -> None:
+        self.ctx = ctx
+        self.fields = fields
+        self.status = status
+        self._values: ActivityValues | None = None
 
     @property
-    def _activity_values(self) -> ActivityValues:
-        # rebuilt when the settings change (a new currency or locale reads values anew)
-        values: ActivityValues | None = getattr(self, "_values", None)
-        if values is None or values.ctx is not self.field_context:
-            values = self._values = ActivityValues(self.field_types(), self.field_context)
-        return values
+    def values(self) -> ActivityValues:
+        """The activity kinds' fields, read by the workspace's settings (rebuilt when the
+        settings change: a new currency or locale reads values anew)."""
+        if self._values is None or self._values.ctx is not self.ctx.field_context:
+            self._values = ActivityValues(self.fields.types(), self.ctx.field_context)
+        return self._values
 
     def record(
         self, kind: str, customer_id: int, values: Mapping[str, Any] | None = None, **more: Any
@@ -57,8 +73,7 @@ class ActivityPart(StatusPart):
         memo: dict[tuple[str, Any], dict[str, Any]] = {}
         known: set[int] = set()
         taken: dict[str, int] = {}
-        with gc_paused(), self._write() as session:
-            customers = session.table(CUSTOMERS)
+        with gc_paused(), self.ctx.write() as session:
             table = session.table(spec.table)
             now = utc_now()
             for number, row in enumerate(rows, start=1):
@@ -66,9 +81,9 @@ class ActivityPart(StatusPart):
                 values = dict(row)
                 customer_id = as_id(values.pop("customer_id", None), where)
                 if customer_id not in known:
-                    records.existing(customers, customer_id)
+                    records.existing(session, customer_id)
                     known.add(customer_id)
-                values = self._activity_values.coerce(spec, values, row=where, memo=memo)
+                values = self.values.coerce(spec, values, row=where, memo=memo)
                 doc = activity.new_doc(spec, values, id=0, customer_id=customer_id, now=now)
                 activity.check_external_id(table, spec, doc, where)
                 if doc["external_id"] is not None:
@@ -79,26 +94,25 @@ class ActivityPart(StatusPart):
                             f"is also in row {earlier}; each {spec.name} needs its own"
                         )
                 docs.append(doc)
-            self._add_activity(session, spec, docs)
+            self.add_in(session, spec, docs)
         return [dict(doc) for doc in docs]
 
-    def _add_activity(self, session: Any, spec: ActivityKind, docs: list[Doc]) -> None:
+    def add_in(self, session: WriteSession, spec: ActivityKind, docs: list[Doc]) -> None:
         """Store new, checked activity documents; emit their events; re-classify."""
         table = session.table(spec.table)
         for doc, id in zip(docs, table.new_ids(len(docs)), strict=True):
             doc["id"] = id
         table.add_many(docs)
         if self.ctx.events.listened("activity_recorded"):
-            customers = session.table(CUSTOMERS)
             people: dict[int, Customer] = {}
             for doc in docs:
                 person = people.get(doc["customer_id"])
                 if person is None:
-                    person = self._customer(records.existing(customers, doc["customer_id"]))
+                    person = customer_from_doc(records.existing(session, doc["customer_id"]))
                     people[doc["customer_id"]] = person
-                self._emit("activity_recorded", person, spec.name, doc, True)
+                self.ctx.events.activity_recorded(person, spec.name, doc, True)
         if spec.classified:
-            self._reclassify(session, {doc["customer_id"] for doc in docs})
+            self.status.reclassify(session, {doc["customer_id"] for doc in docs})
 
     def record_booking(self, customer_id: int, date: Any, **values: Any) -> dict[str, Any]:
         """Record a booking: ``date`` (a date or date-time), and optionally ``status``
@@ -122,7 +136,7 @@ class ActivityPart(StatusPart):
         """Record a marketing event: ``campaign``, ``event`` (delivered, viewed, clicked)."""
         return self.record("marketing", customer_id, campaign=campaign, **values)
 
-    def update_activity(
+    def update(
         self,
         kind: str,
         id: int | None = None,
@@ -133,23 +147,25 @@ class ActivityPart(StatusPart):
         """Change a recorded activity, found by its id or by the host's ``external_id``
         (e.g. a booking later cancelled).  The customer is re-classified."""
         spec = activity.kind(kind)
-        with self._write() as session:
+        with self.ctx.write() as session:
             table = session.table(spec.table)
             before = self._find_activity(table, spec, id, external_id)
-            after = {**before, **self._activity_values.coerce(spec, values)}
+            after = {**before, **self.values.coerce(spec, values)}
             activity.check_values(spec, after)
             activity.check_external_id(table, spec, after, None)
             if after != before:
                 table.put(after)
-                customer = records.existing(session.table(CUSTOMERS), after["customer_id"])
-                self._emit("activity_recorded", self._customer(customer), spec.name, after, False)
+                customer = records.existing(session, after["customer_id"])
+                self.ctx.events.activity_recorded(
+                    customer_from_doc(customer), spec.name, after, False
+                )
                 if spec.classified:
-                    self._reclassify(session, {after["customer_id"]})
+                    self.status.reclassify(session, {after["customer_id"]})
         return dict(after)
 
     @staticmethod
     def _find_activity(
-        table: Any, spec: ActivityKind, id: int | None, external_id: str | None
+        table: Table, spec: ActivityKind, id: int | None, external_id: str | None
     ) -> Doc:
         if (id is None) == (external_id is None):
             raise ValidationError(
@@ -166,10 +182,10 @@ class ActivityPart(StatusPart):
             raise NotFoundError(f"no {spec.name} with {what}")
         return dict(doc)
 
-    def activity(self, kind: str, customer_id: int | None = None) -> list[dict[str, Any]]:
+    def __call__(self, kind: str, customer_id: int | None = None) -> list[dict[str, Any]]:
         """Recorded activities of one kind, of one customer or of all, in id order."""
         spec = activity.kind(kind)
-        with self.store.read() as session:
+        with self.ctx.read() as session:
             table = session.table(spec.table)
             if customer_id is None:
                 return [dict(d) for d in table]

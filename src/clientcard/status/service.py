@@ -1,7 +1,9 @@
 """Statuses: classify, set by hand, unpin, history and explain.
 
-One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
-docstring says what every operation guarantees.
+:class:`Status` is the workspace's status service (``workspace.status``).
+Rule sets are plugins (:class:`~clientcard.status.classify.RuleSet`); the
+service runs the configured one per dimension over the customers' facts and
+stores each change with its reason (table ``status_changes``).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import Any
 from clientcard.activity import kinds as activity
 from clientcard.activity.facts import Facts
 from clientcard.core.clock import utc_now
+from clientcard.core.context import Context
+from clientcard.core.convert import customer_from_doc
 from clientcard.core.errors import ValidationError
 from clientcard.core.memory import gc_paused
-from clientcard.core.store import Doc, find_docs
-from clientcard.core.workspace_fields import FieldsPart
+from clientcard.core.store import Doc, ReadSession, TableSpec, WriteSession, find_docs
 from clientcard.customers import records
 from clientcard.customers.records import CUSTOMERS
 from clientcard.status.classify import (
@@ -30,22 +33,28 @@ from clientcard.status.classify import (
     history_doc,
 )
 
+TABLES = (TableSpec(HISTORY, indexes=("customer_id",), group="history"),)
 
-class StatusPart(FieldsPart):
-    # -- classification ------------------------------------------------------------------
+
+class Status:
+    """Statuses from activity (per dimension: ``status`` and ``tier``), by rule sets
+    the business picks; statuses set by hand, pinned; the history of every change."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     def rule_set(self, dimension: str = "status") -> tuple[RuleSet, Any] | None:
         """The rule set configured for ``dimension`` and its settings, or None."""
         if dimension not in DIMENSIONS:
             raise ValidationError("dimension", dimension, f"one of: {', '.join(DIMENSIONS)}")
-        name = self.settings[dimension].rule_set
+        name = self.ctx.settings[dimension].rule_set
         if not name:  # rule_set = "": statuses are set by hand only
             return None
-        rules = self.plugins.registry(RULE_SETS).get(name)
-        settings = self.settings_for(f"status.{name}") if rules.settings_class else None
+        rules = self.ctx.plugins.registry(RULE_SETS).get(name)
+        settings = self.ctx.settings_for(f"status.{name}") if rules.settings_class else None
         return rules, settings
 
-    def _classifier(self) -> Classifier:
+    def classifier(self) -> Classifier:
         configured = {d: found for d in DIMENSIONS if (found := self.rule_set(d)) is not None}
         tables = {
             "bookings": activity.BOOKING.table,
@@ -55,8 +64,8 @@ class StatusPart(FieldsPart):
         }
         return Classifier(
             configured,
-            currency=self.field_context.currency,
-            timezone=self.field_context.timezone,
+            currency=self.ctx.field_context.currency,
+            timezone=self.ctx.field_context.timezone,
             tables=tables,
         )
 
@@ -66,35 +75,49 @@ class StatusPart(FieldsPart):
         With ``dry_run`` nothing is written: the report lists the changes it
         would make.  Pinned (manually set) statuses are left alone.
         """
-        as_of = as_of or self.today()
-        context = self.store.read() if dry_run else self._write()
-        with gc_paused(), context as session:
-            return self._classify(session, as_of, None, dry_run=dry_run)
+        as_of = as_of or self.ctx.today()
+        if dry_run:
+            with gc_paused(), self.ctx.read() as session:
+                return self.decide(session, as_of, None, dry_run=True)
+        with gc_paused(), self.ctx.write() as writing:
+            return self.classify_in(writing, as_of, None)
 
-    def _classify(
-        self, session: Any, as_of: date, ids: Iterable[int] | None, *, dry_run: bool = False
+    def decide(
+        self,
+        session: ReadSession,
+        as_of: date,
+        ids: Iterable[int] | None,
+        *,
+        dry_run: bool = False,
     ) -> ClassifyReport:
-        classifier = self._classifier()
+        """What the rule sets say of the customers ``ids`` (None: all), changing nothing."""
+        classifier = self.classifier()
         counts, transitions = classifier.run(classifier.facts(session, as_of, ids))
-        report = ClassifyReport(
+        return ClassifyReport(
             as_of=as_of,
             rule_sets=classifier.names(),
             counts=counts,
             transitions=transitions,
             dry_run=dry_run,
         )
-        if not dry_run:
-            self._store_transitions(
-                session, transitions, as_of, manual=False, rule_sets=report.rule_sets
-            )
+
+    def classify_in(
+        self, session: WriteSession, as_of: date, ids: Iterable[int] | None
+    ) -> ClassifyReport:
+        """Classify inside a write (another service's, so that it stays one write)."""
+        report = self.decide(session, as_of, ids)
+        self.store_transitions(
+            session, report.transitions, as_of, manual=False, rule_sets=report.rule_sets
+        )
         return report
 
-    def _reclassify(self, session: Any, ids: Iterable[int]) -> None:
-        self._classify(session, self.today(), sorted(ids))
+    def reclassify(self, session: WriteSession, ids: Iterable[int]) -> None:
+        """Re-classify ``ids`` as of today, inside ``session`` (activity just changed)."""
+        self.classify_in(session, self.ctx.today(), sorted(ids))
 
-    def _store_transitions(
+    def store_transitions(
         self,
-        session: Any,
+        session: WriteSession,
         transitions: Sequence[Transition],
         as_of: date,
         *,
@@ -120,7 +143,7 @@ class StatusPart(FieldsPart):
                 doc = docs[change.customer_id]
             else:
                 doc = changed.get(change.customer_id) or dict(
-                    records.existing(customers, change.customer_id)
+                    records.existing(session, change.customer_id)
                 )
                 changed[change.customer_id] = doc
                 doc[change.dimension] = change.new
@@ -146,9 +169,8 @@ class StatusPart(FieldsPart):
             record["id"] = id
         history.add_many(stored)
         for doc, change in events:
-            self._emit(
-                "status_changed",
-                self._customer(doc),
+            self.ctx.events.status_changed(
+                customer_from_doc(doc),
                 change.dimension,
                 change.old,
                 change.new,
@@ -176,46 +198,45 @@ class StatusPart(FieldsPart):
                 raise ValidationError(dimension, status, f"one of: {', '.join(known)}")
         elif not status.strip():
             raise ValidationError(dimension, status, "a status name")
-        with self._write() as session:
-            customers = session.table(CUSTOMERS)
-            docs = [records.existing(customers, id) for id in dict.fromkeys(ids)]
+        with self.ctx.write() as session:
+            docs = [records.existing(session, id) for id in dict.fromkeys(ids)]
             changes = [
                 Transition(d["id"], dimension, d.get(dimension), status, "manual", reason)
                 for d in docs
             ]
             names = {dimension: configured[0].name} if configured else {}
-            self._store_transitions(
-                session, changes, self.today(), manual=True, rule_sets=names, pin=True
+            self.store_transitions(
+                session, changes, self.ctx.today(), manual=True, rule_sets=names, pin=True
             )
         return [c for c in changes if c.old != c.new]
 
     def unpin(self, ids: Iterable[int], *, dimension: str = "status") -> list[Transition]:
         """Hand customers back to automation, re-classifying them now."""
         self.rule_set(dimension)  # checks the dimension
-        with self._write() as session:
+        with self.ctx.write() as session:
             customers = session.table(CUSTOMERS)
             for id in dict.fromkeys(ids):
-                doc = dict(records.existing(customers, id))
+                doc = dict(records.existing(session, id))
                 doc["pinned"] = [p for p in doc.get("pinned") or () if p != dimension]
                 customers.put(doc)
-            return self._classify(session, self.today(), ids).transitions
+            return self.classify_in(session, self.ctx.today(), ids).transitions
 
-    def status_history(self, id: int) -> list[dict[str, Any]]:
+    def history(self, id: int) -> list[dict[str, Any]]:
         """Every status change of a customer, oldest first."""
-        with self.store.read() as session:
-            records.existing(session.table(CUSTOMERS), id)
+        with self.ctx.read() as session:
+            records.existing(session, id)
             history = session.table(HISTORY)
             return [dict(d) for d in find_docs(history, "customer_id", id)]
 
     def explain(self, id: int, *, as_of: date | None = None) -> dict[str, Any]:
         """Why a customer has its status: the facts, the deciding rule, the history."""
-        with self.store.read() as session:
-            return self._explained(session, id, as_of or self.today())[1]
+        with self.ctx.read() as session:
+            return self.explained(session, id, as_of or self.ctx.today())[1]
 
-    def _explained(self, session: Any, id: int, as_of: date) -> tuple[Facts, dict[str, Any]]:
+    def explained(self, session: ReadSession, id: int, as_of: date) -> tuple[Facts, dict[str, Any]]:
         """The customer's facts, and what :meth:`explain` says of them."""
-        classifier = self._classifier()
-        records.existing(session.table(CUSTOMERS), id)
+        classifier = self.classifier()
+        records.existing(session, id)
         (facts,) = classifier.facts(session, as_of, [id])
         history = [dict(d) for d in find_docs(session.table(HISTORY), "customer_id", id)]
         out: dict[str, Any] = {

@@ -1,9 +1,9 @@
 """The customer card: notes, documents, relationships, referrals, and the card itself.
 
-One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
-docstring says what every operation guarantees.  Notes, reviews and
-memberships are kinds of activity (``record("note", ...)``); the helpers here
-name them for readers.
+:class:`Cards` is the workspace's card service (``workspace.cards``).  Notes,
+reviews and memberships are kinds of activity (``record("note", ...)``); the
+helpers here name them for readers.  The card's sections and quick analytics
+are :mod:`clientcard.card.sections` (pure).
 """
 
 from __future__ import annotations
@@ -13,31 +13,54 @@ from pathlib import Path
 from typing import Any
 
 from clientcard.activity import kinds as activity
+from clientcard.activity.service import Activity
+from clientcard.card import sections as card
 from clientcard.core.clock import utc_now
+from clientcard.core.context import Context
+from clientcard.core.convert import to_json
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
-from clientcard.core.store import Doc, find_docs
-from clientcard.core.workspace_activity import ActivityPart
-from clientcard.core.workspace_customers import CustomersPart
-from clientcard.customers import card, records
+from clientcard.core.store import Doc, ReadSession, Table, find_docs
+from clientcard.customers import links, records
 from clientcard.customers.documents import DOCUMENTS, DocumentFiles, display_name, guess_type
 from clientcard.customers.links import REFERRALS, RELATIONSHIP_KINDS, RELATIONSHIPS
 from clientcard.customers.records import CUSTOMERS
+from clientcard.customers.service import Customers
+from clientcard.fields.service import Fields
+from clientcard.status.service import Status
+
+#: relationships, referrals, documents: read with one card
+TABLES = links.SPECS
 
 
-class CardPart(CustomersPart, ActivityPart):
-    # -- notes ---------------------------------------------------------------------------
+class Cards:
+    """Everything about one customer (:meth:`card`), and what a card holds besides
+    fields: notes, relationships, referrals and documents."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        fields: Fields,
+        status: Status,
+        customers: Customers,
+        activity: Activity,
+    ) -> None:
+        self.ctx = ctx
+        self.fields = fields
+        self.status = status
+        self.customers = customers
+        self.activity = activity
 
     def add_note(
         self, customer_id: int, text: str, *, author: str | None = None, pinned: bool = False
     ) -> dict[str, Any]:
         """Add a note to a customer's card; pinned notes show first, as important."""
-        return self.record("note", customer_id, text=text, author=author, pinned=pinned)
+        return self.activity.record("note", customer_id, text=text, author=author, pinned=pinned)
 
     # -- relationships -------------------------------------------------------------------
 
     def relationship_kinds(self) -> list[str]:
         """Kinds a relationship can have: family, colleague, friend and the business's own."""
-        extra = self.settings["card"].relationship_kinds
+        extra = self.ctx.settings["card"].relationship_kinds
         return list(dict.fromkeys([*RELATIONSHIP_KINDS, *extra]))
 
     def link_customers(
@@ -50,10 +73,9 @@ class CardPart(CustomersPart, ActivityPart):
             raise ValidationError("kind", kind, f"one of: {', '.join(kinds)}")
         if customer_id == other_id:
             raise ValidationError("other", other_id, "another customer than the first")
-        with self._write() as session:
-            customers = session.table(CUSTOMERS)
+        with self.ctx.write() as session:
             for id in (customer_id, other_id):
-                records.existing(customers, id)
+                records.existing(session, id)
             table = session.table(RELATIONSHIPS)
             for doc in self._links_of(session, customer_id):
                 if doc["kind"] == kind and other_id in (doc["customer_id"], doc["other_id"]):
@@ -72,7 +94,7 @@ class CardPart(CustomersPart, ActivityPart):
             table.put(doc)
         return dict(doc)
 
-    def _links_of(self, session: Any, customer_id: int) -> list[Doc]:
+    def _links_of(self, session: ReadSession, customer_id: int) -> list[Doc]:
         table = session.table(RELATIONSHIPS)
         found = find_docs(table, "customer_id", customer_id)
         found += find_docs(table, "other_id", customer_id)
@@ -81,11 +103,11 @@ class CardPart(CustomersPart, ActivityPart):
     def relationships(self, customer_id: int) -> list[dict[str, Any]]:
         """A customer's relationships, seen from that customer: ``{"id", "kind",
         "customer_id" (the other one), "name", "note", "at"}``."""
-        with self.store.read() as session:
-            records.existing(session.table(CUSTOMERS), customer_id)
+        with self.ctx.read() as session:
+            records.existing(session, customer_id)
             return self._relationships(session, customer_id)
 
-    def _relationships(self, session: Any, customer_id: int) -> list[dict[str, Any]]:
+    def _relationships(self, session: ReadSession, customer_id: int) -> list[dict[str, Any]]:
         customers = session.table(CUSTOMERS)
         out = []
         for doc in self._links_of(session, customer_id):
@@ -98,7 +120,7 @@ class CardPart(CustomersPart, ActivityPart):
         self._remove(RELATIONSHIPS, relationship_id, "relationship")
 
     def _remove(self, table_name: str, id: int, what: str) -> None:
-        with self._write() as session:
+        with self.ctx.write() as session:
             table = session.table(table_name)
             if table.get(id) is None:
                 raise NotFoundError(f"no {what} with id {id}")
@@ -112,10 +134,9 @@ class CardPart(CustomersPart, ActivityPart):
         """Record that ``referrer_id`` referred ``customer_id`` (who has one referrer)."""
         if referrer_id == customer_id:
             raise ValidationError("referrer", referrer_id, "another customer than the one referred")
-        with self._write() as session:
-            customers = session.table(CUSTOMERS)
+        with self.ctx.write() as session:
             for id in (referrer_id, customer_id):
-                records.existing(customers, id)
+                records.existing(session, id)
             table = session.table(REFERRALS)
             earlier = find_docs(table, "customer_id", customer_id)
             if earlier:
@@ -136,11 +157,11 @@ class CardPart(CustomersPart, ActivityPart):
 
     def referrals(self, customer_id: int) -> dict[str, Any]:
         """Who referred a customer (or None) and whom they referred, with names."""
-        with self.store.read() as session:
-            records.existing(session.table(CUSTOMERS), customer_id)
+        with self.ctx.read() as session:
+            records.existing(session, customer_id)
             return self._referrals(session, customer_id)
 
-    def _referrals(self, session: Any, customer_id: int) -> dict[str, Any]:
+    def _referrals(self, session: ReadSession, customer_id: int) -> dict[str, Any]:
         customers = session.table(CUSTOMERS)
         table = session.table(REFERRALS)
         by = find_docs(table, "customer_id", customer_id)
@@ -171,11 +192,11 @@ class CardPart(CustomersPart, ActivityPart):
         ``[card] document_max_mb``."""
         source = Path(path)
         original = name if name is not None else source.name
-        limit = int(self.settings["card"].document_max_mb * 1_000_000)
-        with self._write() as session:
-            records.existing(session.table(CUSTOMERS), customer_id)
+        limit = int(self.ctx.settings["card"].document_max_mb * 1_000_000)
+        with self.ctx.write() as session:
+            records.existing(session, customer_id)
             # copied in under the write lock: a concurrent clean-up cannot remove it
-            sha256, size = DocumentFiles(self.path).store(source, limit)
+            sha256, size = DocumentFiles(self.ctx.path).store(source, limit)
             table = session.table(DOCUMENTS)
             doc = {
                 "id": table.new_id(),
@@ -192,36 +213,36 @@ class CardPart(CustomersPart, ActivityPart):
 
     def documents(self, customer_id: int) -> list[dict[str, Any]]:
         """A customer's documents (metadata), oldest first."""
-        with self.store.read() as session:
-            records.existing(session.table(CUSTOMERS), customer_id)
+        with self.ctx.read() as session:
+            records.existing(session, customer_id)
             return [
                 dict(d) for d in find_docs(session.table(DOCUMENTS), "customer_id", customer_id)
             ]
 
-    def _document(self, session: Any, document_id: int) -> Doc:
+    def _document(self, session: ReadSession, document_id: int) -> Doc:
         doc = session.table(DOCUMENTS).get(document_id)
         if doc is None:
             raise NotFoundError(f"no document with id {document_id}")
-        return doc  # type: ignore[no-any-return]
+        return doc
 
     def save_document(self, document_id: int, target: str | Path) -> Path:
         """Write a copy of a document to ``target``: a new file's path, or a directory
         (the copy takes the document's name, made safe).  Never overwrites a file."""
-        with self.store.read() as session:
+        with self.ctx.read() as session:
             doc = dict(self._document(session, document_id))
         out = Path(target)
         if out.is_dir():
             out = out / display_name(doc["name"])
-        DocumentFiles(self.path).copy_out(doc["sha256"], out)
+        DocumentFiles(self.ctx.path).copy_out(doc["sha256"], out)
         return out
 
     def delete_document(self, document_id: int) -> None:
         """Remove a document from its card (its file too, when no other card has it)."""
-        with self._write() as session:
+        with self.ctx.write() as session:
             doc = self._document(session, document_id)
             session.table(DOCUMENTS).delete(document_id)
             sha256 = doc["sha256"]
-            self._after_commit(lambda: self._release_documents([sha256]))
+            self.ctx.after_commit(lambda: self.customers.release_documents([sha256]))
 
     # -- the card ------------------------------------------------------------------------
 
@@ -233,10 +254,10 @@ class CardPart(CustomersPart, ActivityPart):
         ``analytics``, ``bookings``, ``payments``, ``conversations``, ``notes``,
         ``documents``, ``reviews``, ``referrals``, ``related``, ``memberships``.
         """
-        today = as_of or self.today()
-        customer = self.get_customer(customer_id)  # (names the survivor of a merge)
-        with self.store.read() as session:
-            facts, explained = self._explained(session, customer_id, today)
+        today = as_of or self.ctx.today()
+        customer = self.customers.get(customer_id)  # (names the survivor of a merge)
+        with self.ctx.read() as session:
+            facts, explained = self.status.explained(session, customer_id, today)
             owned = {
                 kind.name: [
                     dict(d)
@@ -254,10 +275,10 @@ class CardPart(CustomersPart, ActivityPart):
             documents = [
                 dict(d) for d in find_docs(session.table(DOCUMENTS), "customer_id", customer_id)
             ]
-            schema = self._schema(session)
+            schema = self.fields.schema_in(session)
             referrals = self._referrals(session, customer_id)
             related = self._relationships(session, customer_id)
-        data = self.to_json(customer)
+        data = to_json(customer)
         status, tier = explained["dimensions"]["status"], explained["dimensions"]["tier"]
         info: dict[str, list[dict[str, Any]]] = {"Contact": [], "Details": []}
         for definition in schema.defs.values():
@@ -300,7 +321,7 @@ class CardPart(CustomersPart, ActivityPart):
         }
 
 
-def _seen_from(customers: Any, doc: Doc, other: int) -> dict[str, Any]:
+def _seen_from(customers: Table, doc: Doc, other: int) -> dict[str, Any]:
     """A link as one of its customers sees it: the link's id, the other customer and
     their name (None once deleted), the note and when it was made."""
     person = customers.get(other)

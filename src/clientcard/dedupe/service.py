@@ -1,38 +1,62 @@
-"""Merging customers and undoing merges.
+"""Duplicates: which customers are likely one person, merging them, undoing merges.
 
-One part of :class:`~clientcard.core.workspace.Workspace`; the facade's own
-docstring says what every operation guarantees.  The decisions are
-:mod:`clientcard.dedupe.merge`'s; this part reads the records, moves what points
-at them and keeps the merge record that ``unmerge`` replays backwards.
+:class:`Dedupe` is the workspace's duplicates service (``workspace.dedupe``).
+The detection is :mod:`clientcard.dedupe.detect` and the merge decisions
+:mod:`clientcard.dedupe.merge` (both pure); the service reads the customers
+for them, moves what points at merged records and keeps the merge record
+that :meth:`Dedupe.unmerge` replays backwards.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from attrs import frozen
 
 from clientcard.core.clock import utc_now
+from clientcard.core.config import DuplicatesSettings
+from clientcard.core.context import Context
+from clientcard.core.convert import customer_from_doc
 from clientcard.core.errors import DuplicateError, MergeError, NotFoundError
 from clientcard.core.fields import FieldSchema
+from clientcard.core.memory import gc_paused
 from clientcard.core.model import Customer
-from clientcard.core.store import Doc, find_docs
-from clientcard.core.workspace_customers import CustomersPart
+from clientcard.core.store import Doc, ReadSession, Table, TableSpec, WriteSession, find_docs
+from clientcard.core.text import fold
 from clientcard.customers import records
 from clientcard.customers.links import SELF_LINKS, customer_references
-from clientcard.customers.records import CUSTOMERS
+from clientcard.customers.records import CUSTOMERS, MERGES
+from clientcard.customers.service import Customers
+from clientcard.dedupe.detect import (
+    NAME,
+    Detection,
+    DuplicateGroup,
+    FieldRule,
+    LookAlike,
+    LookAlikeFinder,
+    Records,
+    columns_like,
+    could_match,
+    detect,
+    field_rules,
+    name_blocks_matter,
+)
 from clientcard.dedupe.merge import (
     MERGE_STRATEGIES,
-    MERGES,
     Candidate,
     MergePlan,
     MergeStrategy,
     filled,
     plan,
 )
+from clientcard.fields.service import Fields
 from clientcard.status.classify import HISTORY
+from clientcard.status.service import Status
+
+#: what a merge replaced, kept for unmerge: never read by everyday work
+TABLES = (TableSpec(MERGES, group="merges"),)
 
 
 def _where(table: str, field: str) -> str:
@@ -41,7 +65,7 @@ def _where(table: str, field: str) -> str:
 
 @frozen
 class MergeResult:
-    """What :meth:`MergePart.merge` did (or, with ``dry_run``, would do).
+    """What :meth:`Dedupe.merge` did (or, with ``dry_run``, would do).
 
     ``merge_id`` is None for a dry run; ``moved`` counts the documents moved
     to the survivor per table.
@@ -65,43 +89,95 @@ class MergeRecord:
     undone_at: datetime | None
 
 
-class MergePart(CustomersPart):
-    def get_customer(self, id: int) -> Customer:
-        """The customer with this id, or :class:`~clientcard.NotFoundError` (naming the
-        survivor when the id was merged away)."""
-        with self.store.read() as session:
-            return self._customer(self._existing(session, id))
+class Dedupe:
+    """Likely duplicates among the customers (and look-alikes of a new one); merging
+    two or more records into one with nothing lost, and undoing a merge."""
 
-    def _existing(self, session: Any, id: int) -> Doc:
-        """Customer ``id``'s document; a merged-away id is an error naming where it went."""
-        try:
-            return records.existing(session.table(CUSTOMERS), id)
-        except NotFoundError:
-            into = self._merged_into(session, id)
-            if into is None:
-                raise
-            raise NotFoundError(
-                f"customer {id} was merged into customer {into[0]} (merge {into[1]}); "
-                f"see 'clientcard customers show {into[0]}'"
-            ) from None
+    def __init__(self, ctx: Context, fields: Fields, status: Status, customers: Customers) -> None:
+        self.ctx = ctx
+        self.fields = fields
+        self.status = status
+        self.customers = customers
 
-    def merged_into(self, id: int) -> tuple[int, int] | None:
-        """Where a merged-away id now lives: (survivor, merge id), following later merges
-        of the survivor; None when ``id`` was never merged away (or the merge was undone)."""
-        with self.store.read() as session:
-            return self._merged_into(session, id)
+    # -- duplicates ----------------------------------------------------------------------
 
-    def _merged_into(self, session: Any, id: int) -> tuple[int, int] | None:
-        found = None
-        for doc in session.table(MERGES):  # oldest first: a chain is followed in one pass
-            if doc["undone_at"] is None and id in doc["merged"]:
-                found = (doc["survivor"], doc["id"])
-                id = doc["survivor"]
-        return found
+    def find_duplicates(self, min_score: float | None = None) -> list[DuplicateGroup]:
+        """Groups of customers that are likely one person, best first.
 
-    def merge_strategy(self, name: str | None = None) -> MergeStrategy:
+        ``min_score`` (0 to 1) defaults to ``[duplicates] min_score``.  Which
+        fields count, and how, is ``[duplicates.fields]`` (docs/duplicates.md).
+        """
+        return self.detect_duplicates(min_score).groups
+
+    def detect_duplicates(self, min_score: float | None = None) -> Detection:
+        """What :meth:`find_duplicates` gives, with how many pairs were compared."""
+        # gc paused: the columns and blocks of 100,000 customers are long-lived objects
+        # the collector would otherwise scan again and again while pairs are scored
+        with gc_paused():
+            with self.ctx.read() as session:
+                schema = self.fields.schema_in(session)
+                rules = self._duplicate_rules(schema)
+                records = _identity_records(session, rules)
+            return detect(records, self._min_score(min_score))
+
+    def similar_customers(
+        self, values: Mapping[str, Any], *, min_score: float | None = None
+    ) -> list[LookAlike]:
+        """The stored customers a new record with ``values`` looks like, best first.
+
+        ``values`` maps built-in and custom field keys to values as
+        :meth:`add_customer` takes them (text as typed, or Python values); the
+        identifying ones are checked as adding would check them.  Each
+        :class:`LookAlike` has the customer's ``id`` and ``name``, the pair's
+        ``score`` and its reasons.
+        """
+        with self.ctx.read() as session:
+            schema = self.fields.schema_in(session)
+            threshold = self._min_score(min_score)
+            # only the fields this record has can count: the others need not be read
+            rules = tuple(
+                r for r in self._duplicate_rules(schema) if values.get(r.key) not in (None, "")
+            )
+            if not could_match(rules, threshold):
+                return []  # (adding one customer then reads no other)
+            stored = {r.key: schema.coerce(r.key, values[r.key]) for r in rules}
+            table = session.table(CUSTOMERS)
+            if not _anyone_shares(table, rules, stored, threshold):
+                return []  # (the usual case: read no other customer at all)
+            columns = table.columns(_identity_columns(rules))
+        if not name_blocks_matter(rules, threshold):
+            # only customers sharing a value can score: read just those rows
+            columns = columns_like(rules, columns, stored)
+        finder = LookAlikeFinder(Records.from_columns(rules, columns), threshold)
+        return finder.find(stored)
+
+    def look_alike_finder(
+        self, session: ReadSession, schema: FieldSchema, min_score: float | None = None
+    ) -> LookAlikeFinder | None:
+        """A finder over the stored customers (None when no record could match one)."""
+        rules = self._duplicate_rules(schema)
+        threshold = self._min_score(min_score)
+        if not could_match(rules, threshold):
+            return None
+        return LookAlikeFinder(_identity_records(session, rules), threshold)
+
+    def _duplicate_rules(self, schema: FieldSchema) -> tuple[FieldRule, ...]:
+        settings: DuplicatesSettings = self.ctx.settings_for("duplicates")
+        return field_rules(schema, settings)
+
+    def _min_score(self, given: float | None) -> float:
+        if given is not None:
+            return given
+        settings: DuplicatesSettings = self.ctx.settings_for("duplicates")
+        return settings.min_score
+
+    # -- merging -------------------------------------------------------------------------
+
+    def strategy(self, name: str | None = None) -> MergeStrategy:
         """The merge strategy called ``name`` (default: ``[merge] strategy``)."""
-        return self.plugins.registry(MERGE_STRATEGIES).get(name or self.settings["merge"].strategy)
+        return self.ctx.plugins.registry(MERGE_STRATEGIES).get(
+            name or self.ctx.settings["merge"].strategy
+        )
 
     def merge(
         self,
@@ -120,11 +196,10 @@ class MergePart(CustomersPart):
         undo it.  With ``dry_run`` nothing is written: the result shows the
         plan.  Hosts hear ``clientcard_customers_merged``.
         """
-        chosen = self.merge_strategy(strategy)
-        with self._write() as session:
-            schema = self._schema(session)
-            table = session.table(CUSTOMERS)
-            docs = [self._existing(session, id) for id in ids]
+        chosen = self.strategy(strategy)
+        with self.ctx.write() as session:
+            schema = self.fields.schema_in(session)
+            docs = [self.customers.existing(session, id) for id in ids]
             belongings = {
                 doc["id"]: {
                     _where(name, field): find_docs(session.table(name), field, doc["id"])
@@ -134,7 +209,7 @@ class MergePart(CustomersPart):
             }
             candidates = [
                 Candidate(
-                    self._customer(doc),
+                    customer_from_doc(doc),
                     filled(doc),
                     sum(len(found) for found in belongings[doc["id"]].values()),
                 )
@@ -145,7 +220,7 @@ class MergePart(CustomersPart):
                 candidates,
                 schema,
                 into=into,
-                sum_fields=self.settings["merge"].sum_fields,
+                sum_fields=self.ctx.settings["merge"].sum_fields,
             )
             now = utc_now()
             after = decided.document(now)
@@ -154,15 +229,15 @@ class MergePart(CustomersPart):
                 count = sum(len(belongings[id][_where(name, field)]) for id in decided.merged)
                 moved[name] = moved.get(name, 0) + count
             if dry_run:
-                return MergeResult(None, decided, self._customer(after), moved)
+                return MergeResult(None, decided, customer_from_doc(after), moved)
             merge_id = self._apply_merge(session, schema, decided, docs, belongings, after, now)
-            survivor = self._customer(records.existing(table, decided.survivor))
-            self._emit("customers_merged", survivor, list(decided.merged), merge_id)
+            survivor = customer_from_doc(records.existing(session, decided.survivor))
+            self.ctx.events.customers_merged(survivor, list(decided.merged), merge_id)
         return MergeResult(merge_id, decided, survivor, moved)
 
     def _apply_merge(
         self,
-        session: Any,
+        session: WriteSession,
         schema: FieldSchema,
         decided: MergePlan,
         docs: Sequence[Doc],
@@ -180,7 +255,7 @@ class MergePart(CustomersPart):
             kept, where = session.table(name), _where(name, field)
             for id in decided.merged:
                 for doc in belongings[id][where]:
-                    kept.put({**kept.get(doc["id"]), field: decided.survivor})
+                    kept.put({**(kept.get(doc["id"]) or doc), field: decided.survivor})
                     moves.setdefault(where, []).append([doc["id"], id])
         # a link between two of the merged records would now join the survivor to itself
         removed: dict[str, list[Doc]] = {}
@@ -192,7 +267,7 @@ class MergePart(CustomersPart):
                     removed.setdefault(name, []).append(_original(doc, moves, name))
         history = session.table(HISTORY)
         known = {doc["id"] for doc in find_docs(history, "customer_id", decided.survivor)}
-        self._reclassify(session, [decided.survivor])  # (pinned dimensions stay)
+        self.status.reclassify(session, [decided.survivor])  # (pinned dimensions stay)
         added = [
             doc["id"]
             for doc in find_docs(history, "customer_id", decided.survivor)
@@ -208,7 +283,7 @@ class MergePart(CustomersPart):
                 "survivor": decided.survivor,
                 "merged": list(decided.merged),
                 "before": {str(doc["id"]): doc for doc in docs},
-                "after": records.existing(table, decided.survivor),
+                "after": records.existing(session, decided.survivor),
                 "lost": decided.lost(),
                 "moved": moves,
                 "removed": removed,
@@ -220,7 +295,7 @@ class MergePart(CustomersPart):
         return merge_id
 
     def _repoint_fields(
-        self, session: Any, schema: FieldSchema, decided: MergePlan
+        self, session: WriteSession, schema: FieldSchema, decided: MergePlan
     ) -> list[list[Any]]:
         """Point other customers' customer-reference fields (type ``customer``) at the
         survivor; return ``[customer id, field, previous value]`` of each change."""
@@ -242,19 +317,19 @@ class MergePart(CustomersPart):
 
     def merges(self) -> list[MergeRecord]:
         """Every merge, oldest first (undone ones too, with when)."""
-        with self.store.read() as session:
+        with self.ctx.read() as session:
             return [_record(doc) for doc in session.table(MERGES)]
 
-    def merge_details(self, merge_id: int) -> dict[str, Any]:
+    def merge_record(self, merge_id: int) -> dict[str, Any]:
         """The whole merge record: the records as they were, every losing value, what moved."""
-        with self.store.read() as session:
+        with self.ctx.read() as session:
             return dict(self._merge_doc(session, merge_id))
 
-    def _merge_doc(self, session: Any, merge_id: int) -> Doc:
+    def _merge_doc(self, session: ReadSession, merge_id: int) -> Doc:
         doc = session.table(MERGES).get(merge_id)
         if doc is None:
             raise NotFoundError(f"no merge with id {merge_id}; see 'clientcard merges list'")
-        return doc  # type: ignore[no-any-return]
+        return doc
 
     def unmerge(self, merge_id: int) -> list[Customer]:
         """Undo a merge: the records as they were before it, under their own ids.
@@ -264,14 +339,14 @@ class MergePart(CustomersPart):
         Changes made to the survivor since the merge are undone with it.
         Returns the restored customers, the survivor first.
         """
-        with self._write() as session:
+        with self.ctx.write() as session:
             merge = self._merge_doc(session, merge_id)
             if merge["undone_at"] is not None:
                 raise MergeError(f"merge {merge_id} was already undone, at {merge['undone_at']}")
             table = session.table(CUSTOMERS)
             survivor = merge["survivor"]
             if table.get(survivor) is None:
-                into = self._merged_into(session, survivor)
+                into = records.merged_into(session, survivor)
                 why = (
                     f"was merged again (merge {into[1]}): undo that one first"
                     if into
@@ -307,9 +382,55 @@ class MergePart(CustomersPart):
             for id in merge["history_added"]:
                 history.delete(id)
             session.table(MERGES).put({**merge, "undone_at": utc_now().isoformat()})
-            restored = [self._customer(doc) for doc in before]
-            self._emit("customers_unmerged", restored, merge_id)
+            restored = [customer_from_doc(doc) for doc in before]
+            self.ctx.events.customers_unmerged(restored, merge_id)
         return restored
+
+
+def _identity_records(session: ReadSession, rules: tuple[FieldRule, ...]) -> Records:
+    """The customers' identifying values, read as columns.
+
+    Built-in fields are top-level columns, which a store may keep apart
+    from the documents (then nothing else is read); custom fields need
+    the ``fields`` of every document.
+    """
+    columns = session.table(CUSTOMERS).columns(_identity_columns(rules))
+    return Records.from_columns(rules, columns)
+
+
+def _identity_columns(rules: tuple[FieldRule, ...]) -> list[str]:
+    names = [NAME, *(r.key for r in rules if not r.custom and r.key != NAME)]
+    if any(r.custom for r in rules):
+        names.append("fields")
+    return names
+
+
+#: fields the customers table indexes by folded value (``TableSpec.lookups``)
+LOOKUP_FIELDS = ("email", "phone")
+
+
+def _anyone_shares(
+    table: Table, rules: tuple[FieldRule, ...], values: Mapping[str, Any], threshold: float
+) -> bool:
+    """Whether a stored customer could look like ``values``: some customer shares one of
+    its identifying values.  False only when that is certain and cheap to know.
+
+    When names alone cannot reach the threshold, a look-alike shares a compared
+    value, and (matched exactly or normalised) a shared compared value means a
+    shared folded one: a lookup on each says no without reading any customer.
+    """
+    if name_blocks_matter(rules, threshold):
+        return True
+    for rule in rules:
+        if rule.key == NAME:
+            continue
+        if rule.custom or rule.key not in LOOKUP_FIELDS or rule.match == "fuzzy":
+            return True  # no cheap answer: compare them all
+        value = values.get(rule.key)
+        key = fold(value) if isinstance(value, str) else None
+        if key and table.lookup(rule.key, key):
+            return True
+    return False
 
 
 def _record(doc: Doc) -> MergeRecord:
