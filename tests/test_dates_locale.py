@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from clientcard import Workspace
-from clientcard.core import dates
 from clientcard.core.errors import FieldValueError
+from clientcard.fields import dates
 from conftest import RunCLI
 
 TEHRAN = ZoneInfo("Asia/Tehran")

@@ -10,7 +10,6 @@ import pytest
 from rapidfuzz import fuzz
 
 from clientcard import ConfigError, DuplicateGroup, Workspace
-from clientcard.core.config import DuplicatesSettings
 from clientcard.dedupe.detect import (
     GATE_FLOOR,
     MAX_BLOCK,
@@ -22,6 +21,7 @@ from clientcard.dedupe.detect import (
     gate,
     name_tokens,
 )
+from clientcard.dedupe.settings import DuplicatesSettings
 from clientcard.transfer.bookings_import import ImportRowsError
 from conftest import RunCLI
 from test_cli_customers import add, assert_user_error

@@ -18,8 +18,6 @@ import pytest
 import clientcard.core.hookspecs
 from clientcard.core.config import (
     Settings,
-    StatusSettings,
-    TierSettings,
     build,
     describe,
     fits,
@@ -31,6 +29,7 @@ from clientcard.plugins.status_rules.lead_client_vip import LeadClientVip, LeadC
 from clientcard.plugins.status_rules.lifecycle import Lifecycle, LifecycleSettings
 from clientcard.plugins.status_rules.loyalty_tiers import LoyaltyTiers, LoyaltyTiersSettings
 from clientcard.status.classify import Facts, RuleSet
+from clientcard.status.service import StatusSettings, TierSettings
 
 A = date(2025, 6, 30)
 

@@ -39,6 +39,7 @@ from clientcard.actions.kinds import ACTION_KINDS, ActionKind
 from clientcard.actions.service import Actions
 from clientcard.activity.service import TABLES as ACTIVITY_TABLES
 from clientcard.activity.service import Activity
+from clientcard.card.service import SETTINGS as CARD_SETTINGS
 from clientcard.card.service import TABLES as CARD_TABLES
 from clientcard.card.service import Cards
 from clientcard.core.config import CONFIG_NAME, Settings
@@ -55,6 +56,7 @@ from clientcard.dedupe.detect import Detection, DuplicateGroup, LookAlike
 from clientcard.dedupe.merge import MERGE_STRATEGIES, MergeStrategy
 from clientcard.dedupe.service import TABLES as DEDUPE_TABLES
 from clientcard.dedupe.service import Dedupe, MergeRecord, MergeResult
+from clientcard.dedupe.settings import SETTINGS as DEDUPE_SETTINGS
 from clientcard.fields.service import TABLES as FIELD_TABLES
 from clientcard.fields.service import Fields
 from clientcard.find.selection import Selected, Selection
@@ -64,6 +66,7 @@ from clientcard.forms.intake import FORM_COLLECTORS, Form, FormResult, declare_f
 from clientcard.forms.service import Forms
 from clientcard.starter import CONFIG_TEMPLATE
 from clientcard.status.classify import RULE_SETS, ClassifyReport, RuleSet, Transition
+from clientcard.status.service import SETTINGS as STATUS_SETTINGS
 from clientcard.status.service import TABLES as STATUS_TABLES
 from clientcard.status.service import Status
 from clientcard.transfer.export import EXPORTERS
@@ -87,6 +90,9 @@ KINDS: tuple[Kind[Any], ...] = (
     ACTION_KINDS,
     FORM_COLLECTORS,
 )
+
+#: every capability's settings tables, declared beside the core's own
+SETTINGS: dict[str, type[Any]] = {**STATUS_SETTINGS, **DEDUPE_SETTINGS, **CARD_SETTINGS}
 
 #: every capability's tables, for the store
 TABLES: tuple[TableSpec, ...] = (
@@ -124,7 +130,13 @@ class Workspace:
         strict: bool = True,
     ) -> None:
         self.ctx = ctx = Context.load(
-            path, tables=TABLES, kinds=KINDS, plugins=plugins, strict=strict, declare=declare_forms
+            path,
+            tables=TABLES,
+            kinds=KINDS,
+            settings=SETTINGS,
+            plugins=plugins,
+            strict=strict,
+            declare=declare_forms,
         )
         ctx.events.owner = self
         self.fields = Fields(ctx)

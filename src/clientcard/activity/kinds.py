@@ -20,11 +20,11 @@ from typing import Any
 
 from attrs import frozen
 
-from clientcard.core import dates
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.fields import FieldContext, FieldSchema, FieldType
 from clientcard.core.model import FieldDef
 from clientcard.core.store import Doc, TableSpec, WritableTable, holder
+from clientcard.fields import dates
 
 ACTIVITY_GROUP = "activity"
 #: notes, reviews, memberships: read with one card, never by classification

@@ -12,10 +12,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import attrs
+from attrs import define, field, validators
+
 from clientcard.activity import kinds as activity
 from clientcard.activity.service import Activity
 from clientcard.card import sections as card
 from clientcard.core.clock import utc_now
+from clientcard.core.config import fits
 from clientcard.core.context import Context
 from clientcard.core.convert import to_json
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
@@ -30,6 +34,24 @@ from clientcard.status.service import Status
 
 #: relationships, referrals, documents: read with one card
 TABLES = links.SPECS
+
+
+def _megabytes(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not fits(value, float) or value <= 0:
+        raise ValueError("a number of megabytes above 0")
+
+
+@define(frozen=True)
+class CardSettings:
+    """``[card]``: what a customer card may hold (docs/card.md)."""
+
+    #: relationship kinds beyond family, colleague and friend
+    relationship_kinds: list[str] = field(factory=list, validator=validators.instance_of(list))
+    #: the largest document that can be attached, in megabytes
+    document_max_mb: float = field(default=25.0, validator=_megabytes)
+
+
+SETTINGS: dict[str, type[Any]] = {"card": CardSettings}
 
 
 class Cards:

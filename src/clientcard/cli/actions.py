@@ -9,7 +9,7 @@ import click
 from clientcard.actions.kinds import ACTION_KINDS
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import as_of_option, format_option, print_json, print_table
-from clientcard.core import dates
+from clientcard.fields import dates
 from clientcard.workspace import Workspace
 
 

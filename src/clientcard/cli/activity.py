@@ -16,8 +16,8 @@ from clientcard.activity.kinds import KINDS, ActivityKind
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.customers import parse_assignments, set_option
 from clientcard.cli.output import DATE_HELP, format_option, print_json, print_table
-from clientcard.core import dates
 from clientcard.core.errors import ClientcardError, NotFoundError
+from clientcard.fields import dates
 from clientcard.workspace import Workspace
 
 GROUP_NAMES = {

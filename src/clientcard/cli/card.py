@@ -14,7 +14,7 @@ import click
 from clientcard.actions.kinds import money_text
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import Whole, format_option, print_json, print_table
-from clientcard.core import dates
+from clientcard.fields import dates
 from clientcard.workspace import Workspace
 
 

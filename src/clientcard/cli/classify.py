@@ -8,7 +8,7 @@ import click
 
 from clientcard.cli.context import pass_workspace
 from clientcard.cli.output import as_of_option, format_option, print_json, print_table
-from clientcard.core.dates import show_dates_in
+from clientcard.fields.dates import show_dates_in
 from clientcard.workspace import Workspace
 
 

@@ -27,10 +27,10 @@ from clientcard.cli.selection import (
     selection_options,
     with_ids,
 )
-from clientcard.core.dates import show_date, show_dates_in
 from clientcard.core.errors import ClientcardError, LikelyDuplicateError
 from clientcard.core.fields import FieldSchema
 from clientcard.core.model import Customer
+from clientcard.fields.dates import show_date, show_dates_in
 from clientcard.find.selection import Selection
 from clientcard.workspace import Workspace
 

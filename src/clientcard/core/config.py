@@ -96,40 +96,39 @@ def region_currencies(region: str) -> tuple[str, ...]:
     return tuple(get_territory_currencies(region, tender=True))
 
 
-def _named(plugins: Any, key: str, value: Any) -> None:
+def names(registry: str, default: str | None, *, optional: bool = False) -> Any:
+    """A setting that names something plugins register (``registry``: the
+    :class:`~clientcard.core.plugins.PluginHost` attribute, e.g. ``"rule_sets"``);
+    ``optional``: ``""`` turns it off.  Checked against what is installed when
+    the setting is written."""
+    return field(default=default, metadata={"names": registry, "optional": optional})
+
+
+def _named(plugins: Any, key: str, value: Any, registry_name: str, optional: bool) -> None:
     """Refuse a setting naming something no enabled plugin registers."""
-    registry = getattr(plugins, _REGISTRY[key])
-    if value in registry or (key in _OPTIONAL_NAMES and value in (None, "")):
+    registry = getattr(plugins, registry_name)
+    if value in registry or (optional and value in (None, "")):
         return
-    names = sorted(reg.name for reg in registry)
-    off = ' (or "" for none)' if key in _OPTIONAL_NAMES else ""
+    found = sorted(reg.name for reg in registry)
+    off = ' (or "" for none)' if optional else ""
     raise ConfigError(
-        f"{key}: no {registry.kind} {value!r}; installed: {', '.join(names) or 'none'}{off}"
+        f"{key}: no {registry.kind} {value!r}; installed: {', '.join(found) or 'none'}{off}"
     )
 
 
-#: settings that name what a plugin registers, and the PluginHost registry holding it
-_REGISTRY = {
-    "status.rule_set": "rule_sets",
-    "tier.rule_set": "rule_sets",
-    "merge.strategy": "merge_strategies",
-    "storage.backend": "storage_backends",
-}
-#: of those, the ones "" (or no value) turns off
-_OPTIONAL_NAMES = frozenset({"status.rule_set", "tier.rule_set"})
-
-
-def check_setting(key: str, value: Any, plugins: Any) -> None:
+def check_setting(
+    key: str, value: Any, plugins: Any, metadata: Mapping[str, Any] | None = None
+) -> None:
     """Refuse a value that has the right form but names nothing real.
 
-    Rule sets, merge strategies and storage backends must be installed (in
+    A setting declared with :func:`names` must name something installed (in
     ``plugins``, the workspace's :class:`~clientcard.core.plugins.PluginHost`);
     currencies, regions and locales must be codes Babel knows.  Checked when a
     setting is written (``config set``, ``init``), not each time the file is
     read: a command that never reads an amount should not load Babel.
     """
-    if key in _REGISTRY:
-        _named(plugins, key, value)
+    if metadata and "names" in metadata:
+        _named(plugins, key, value, metadata["names"], metadata["optional"])
     elif value is None:
         return
     elif key == "workspace.currency" and not known_currency(value):
@@ -168,7 +167,7 @@ class WorkspaceSettings:
 class StorageSettings:
     """``[storage]``: which backend keeps the data."""
 
-    backend: str = "tinydb"
+    backend: str = names("storage_backends", "tinydb")
 
 
 @define(frozen=True)
@@ -178,110 +177,11 @@ class PluginsSettings:
     disabled: list[str] = field(factory=list, validator=validators.instance_of(list))
 
 
-@define(frozen=True)
-class StatusSettings:
-    """``[status]``: the rule set that classifies customers ("": set by hand only)."""
-
-    rule_set: str | None = "lifecycle"
-
-
-@define(frozen=True)
-class TierSettings:
-    """``[tier]``: a second dimension, e.g. ``rule_set = "loyalty-tiers"`` (off by default)."""
-
-    rule_set: str | None = None
-
-
-#: how a field's values are compared when looking for duplicates (docs/duplicates.md)
-MATCHES = ("exact", "normalised", "fuzzy")
-_RULE_KEYS = {
-    "match": "one of " + ", ".join(map(repr, MATCHES)),
-    "weight": "a number from 0 to 1",
-    "mismatch": "a number from 0 to 1",
-}
-
-
-def _unit(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:
-    if not 0 <= value <= 1:
-        raise ValueError("a number from 0 to 1")
-
-
-def _field_rules(_: Any, attribute: attrs.Attribute[Any], value: dict[str, Any]) -> None:
-    """Check each ``[duplicates.fields.<key>]`` table, naming the exact key at fault.
-
-    Raises :class:`ConfigError` itself (not ValueError): the message names the
-    nested key, which ``build`` could only name as the whole ``fields`` table.
-    """
-    for key, rule in value.items():
-        where = f"{CONFIG_NAME}: duplicates.fields.{key}"
-        if not isinstance(rule, Mapping):
-            raise ConfigError(
-                f"{where} = {_shown(rule)} has the wrong type; expected a table such as "
-                f'[duplicates.fields.{key}] with match = "exact" and weight = 0.9'
-            )
-        for name, given in rule.items():
-            expected = _RULE_KEYS.get(name)
-            if expected is None:
-                known = ", ".join(_RULE_KEYS)
-                raise ConfigError(f"{where}: unknown key {name!r}; a field's table knows: {known}")
-            number = fits(given, float) and 0 <= given <= 1
-            if not (given in MATCHES if name == "match" else number):
-                raise ConfigError(
-                    f"{where}.{name} = {_shown(given)} is not valid; expected {expected}"
-                )
-
-
-@define(frozen=True)
-class DuplicatesSettings:
-    """``[duplicates]``: what makes two customers look like one person (docs/duplicates.md).
-
-    ``fields`` maps a field key to its rule: ``match`` (exact, normalised or
-    fuzzy), ``weight`` (0 to 1; 0 leaves a default field out) and
-    ``mismatch`` (0 to 1: how much two different values lower the score).
-    Fields not named keep the defaults their type (or key) gives.
-    """
-
-    #: pairs scoring below this are not reported as duplicates
-    min_score: float = field(default=0.8, validator=_unit)
-    fields: dict[str, Any] = field(factory=dict, validator=_field_rules)
-
-
-@define(frozen=True)
-class MergeSettings:
-    """``[merge]``: how records are merged (docs/duplicates.md)."""
-
-    #: the strategy ``clientcard merge`` uses without --strategy
-    strategy: str = "most-complete"
-    #: fields whose values are added up rather than chosen (opening totals)
-    sum_fields: list[str] = field(
-        factory=lambda: ["opening_total"], validator=validators.instance_of(list)
-    )
-
-
-def _megabytes(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:
-    if not fits(value, float) or value <= 0:
-        raise ValueError("a number of megabytes above 0")
-
-
-@define(frozen=True)
-class CardSettings:
-    """``[card]``: what a customer card may hold (docs/card.md)."""
-
-    #: relationship kinds beyond family, colleague and friend
-    relationship_kinds: list[str] = field(factory=list, validator=validators.instance_of(list))
-    #: the largest document that can be attached, in megabytes
-    document_max_mb: float = field(default=25.0, validator=_megabytes)
-
-
+#: the core's own tables; each capability brings its own (``SETTINGS`` in its package)
 CORE_TABLES: dict[str, type[Any]] = {
     "workspace": WorkspaceSettings,
     "storage": StorageSettings,
     "plugins": PluginsSettings,
-    "status": StatusSettings,
-    "tier": TierSettings,
-    "duplicates": DuplicatesSettings,
-    "merge": MergeSettings,
-    "card": CardSettings,
 }
 
 
@@ -360,7 +260,7 @@ def fits(value: Any, hint: Any) -> bool:
     return True
 
 
-def _shown(value: Any) -> str:
+def toml_text(value: Any) -> str:
     """A setting's value as clientcard.toml writes it (``true``, ``["a"]``, ``{x = 1}``),
     never Python's repr; text keeps the quotes every message gives it."""
     if isinstance(value, str):
@@ -389,7 +289,7 @@ def build(table: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
             )
         if not fits(value, hints[key]):
             raise ConfigError(
-                f"{CONFIG_NAME}: {table}.{key} = {_shown(value)} has the wrong type; "
+                f"{CONFIG_NAME}: {table}.{key} = {toml_text(value)} has the wrong type; "
                 f"expected {describe(hints[key])}"
             )
     for attribute in attrs.fields(cls):
@@ -399,7 +299,7 @@ def build(table: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
                 attribute.validator(None, attribute, value)
             except (ValueError, TypeError) as exc:
                 raise ConfigError(
-                    f"{CONFIG_NAME}: {table}.{attribute.name} = {_shown(value)} is not valid; "
+                    f"{CONFIG_NAME}: {table}.{attribute.name} = {toml_text(value)} is not valid; "
                     f"expected {exc}"
                 ) from None
     try:

@@ -11,7 +11,7 @@ each ``Table``.  It knows no capability: services bring their own tables
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -149,14 +149,16 @@ class Context:
         *,
         tables: tuple[TableSpec, ...],
         kinds: Iterable[Kind[Any]] = CORE_KINDS,
+        settings: Mapping[str, type[Any]] | None = None,
         plugins: Iterable[object] = (),
         strict: bool = True,
         declare: Declare | None = None,
     ) -> Context:
         """Read ``clientcard.toml`` in ``path``, load the plugins, check the settings.
 
-        ``declare`` adds settings tables that depend on the file itself (one per
-        intake form).
+        ``settings`` are the capabilities' settings tables (``[status]``,
+        ``[merge]`` ...), declared beside the core's own; ``declare`` adds tables
+        that depend on the file itself (one per intake form).
         """
         problems: list[str] = []
         raw = read_raw(path / CONFIG_NAME)
@@ -168,19 +170,19 @@ class Context:
             problems.append(str(exc))
             disabled = []
         host = PluginHost(disabled=disabled, extra=plugins, kinds=kinds)
-        for table, settings_class in CORE_TABLES.items():
+        for table, settings_class in {**CORE_TABLES, **(settings or {})}.items():
             host.add_settings(table, settings_class)
         try:
             if declare is not None:
                 declare(host.add_settings, raw)
             host.check()
-            settings = Settings(raw, host.registry(SETTINGS).items())
+            checked = Settings(raw, host.registry(SETTINGS).items())
         except ClientcardError as exc:
             if strict:
                 raise
             problems.append(str(exc))
-            settings = Settings({}, host.registry(SETTINGS).items())
-        return cls(path, host, settings, tables, problems)
+            checked = Settings({}, host.registry(SETTINGS).items())
+        return cls(path, host, checked, tables, problems)
 
     # -- settings --------------------------------------------------------------------
 
@@ -218,7 +220,7 @@ class Context:
         build(table, self.settings.declared[table], {attribute.name: value})
         # a well-formed name of nothing installed (a rule set 'nope', currency XYZ)
         # would be written and then break every later command
-        check_setting(key, value, self.plugins)
+        check_setting(key, value, self.plugins, attribute.metadata)
         ConfigFile(self.config_path).set(key, value)
         self.use_settings(Settings(read_raw(self.config_path), self.settings.declared))
 

@@ -44,11 +44,11 @@ from typing import Any
 import orjson
 from attrs import define, field, frozen
 
-from clientcard.core.config import DuplicatesSettings
 from clientcard.core.errors import ConfigError
 from clientcard.core.fields import FieldSchema, Identity
 from clientcard.core.text import fold
 from clientcard.dedupe import scripts
+from clientcard.dedupe.settings import DuplicatesSettings
 
 NAME = "name"
 #: defaults by field key, for fields whose type says nothing about identity

@@ -16,7 +16,6 @@ from typing import Any
 from attrs import frozen
 
 from clientcard.core.clock import utc_now
-from clientcard.core.config import DuplicatesSettings
 from clientcard.core.context import Context
 from clientcard.core.convert import customer_from_doc
 from clientcard.core.errors import DuplicateError, MergeError, NotFoundError
@@ -51,6 +50,7 @@ from clientcard.dedupe.merge import (
     filled,
     plan,
 )
+from clientcard.dedupe.settings import DuplicatesSettings
 from clientcard.fields.service import Fields
 from clientcard.status.classify import HISTORY
 from clientcard.status.service import Status

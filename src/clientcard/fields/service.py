@@ -14,7 +14,6 @@ from typing import Any
 
 import attrs
 
-from clientcard.core import dates
 from clientcard.core.clock import utc_now
 from clientcard.core.context import Context
 from clientcard.core.convert import from_json, to_json
@@ -36,6 +35,7 @@ from clientcard.core.model import FieldDef
 from clientcard.core.plugins import FIELD_PRESETS, FIELD_TYPES
 from clientcard.core.store import Doc, ReadSession, TableSpec
 from clientcard.customers.records import CUSTOMERS
+from clientcard.fields import dates
 from clientcard.forms.intake import check_form_names, form_names, plugin_fields
 
 FIELDS = "fields"

@@ -57,11 +57,11 @@ from typing import Any, NoReturn
 
 from attrs import field, frozen
 
-from clientcard.core import dates
 from clientcard.core.errors import ClientcardError, ValidationError
 from clientcard.core.fields import BUILTIN_KEYS, FieldSchema
 from clientcard.core.model import FieldDef
 from clientcard.core.text import fold as _fold
+from clientcard.fields import dates
 
 Doc = dict[str, Any]
 _Check = Callable[[Any], bool]

@@ -12,9 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from attrs import define
+
 from clientcard.activity import kinds as activity
 from clientcard.activity.facts import Facts
 from clientcard.core.clock import utc_now
+from clientcard.core.config import names
 from clientcard.core.context import Context
 from clientcard.core.convert import customer_from_doc
 from clientcard.core.errors import ValidationError
@@ -34,6 +37,23 @@ from clientcard.status.classify import (
 )
 
 TABLES = (TableSpec(HISTORY, indexes=("customer_id",), group="history"),)
+
+
+@define(frozen=True)
+class StatusSettings:
+    """``[status]``: the rule set that classifies customers ("": set by hand only)."""
+
+    rule_set: str | None = names("rule_sets", "lifecycle", optional=True)
+
+
+@define(frozen=True)
+class TierSettings:
+    """``[tier]``: a second dimension, e.g. ``rule_set = "loyalty-tiers"`` (off by default)."""
+
+    rule_set: str | None = names("rule_sets", None, optional=True)
+
+
+SETTINGS: dict[str, type[Any]] = {"status": StatusSettings, "tier": TierSettings}
 
 
 class Status:

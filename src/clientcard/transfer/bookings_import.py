@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any
 from attrs import evolve, frozen
 
 from clientcard.activity.kinds import BOOKING, ActivityValues
-from clientcard.core import dates as dates_rule
 from clientcard.core.clock import utc_now
 from clientcard.core.errors import ClientcardError, ValidationError
 from clientcard.core.memory import gc_paused
 from clientcard.customers.records import CUSTOMERS
+from clientcard.fields import dates as dates_rule
 
 if TYPE_CHECKING:
     from clientcard.transfer.service import Transfer

@@ -1,7 +1,7 @@
 """The Jalali (Solar Hijri) calendar for the field types (not a plugin: it has no hooks).
 
 The calendar and the one rule every date follows live in
-:mod:`clientcard.core.dates`, which the CLI's options and tables use too; this
+:mod:`clientcard.fields.dates`, which the CLI's options and tables use too; this
 module keeps the names the field-type plugins import.  A ``date`` or
 ``datetime`` field reads and shows its dates in the Jalali calendar when its
 option ``calendar`` is ``"jalali"``, or when it has no such option and the
@@ -11,7 +11,9 @@ changes: ISO Gregorian text.
 
 from __future__ import annotations
 
-from clientcard.core.dates import (
+from clientcard.core.fields import FieldContext
+from clientcard.core.model import FieldDef
+from clientcard.fields.dates import (
     ANY_DIGIT,
     ARABIC_DIGITS,
     CALENDARS,
@@ -30,8 +32,6 @@ from clientcard.core.dates import (
     shows_in_jalali,
     write_day,
 )
-from clientcard.core.fields import FieldContext
-from clientcard.core.model import FieldDef
 
 __all__ = [
     "ANY_DIGIT",

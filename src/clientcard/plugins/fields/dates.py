@@ -1,7 +1,7 @@
 """Field types for time: ``date`` and ``datetime`` (a moment, stored in UTC).
 
 Both read and show their dates by the one rule every date follows
-(:mod:`clientcard.core.dates`): in the Jalali calendar when the field's option
+(:mod:`clientcard.fields.dates`): in the Jalali calendar when the field's option
 ``calendar`` is ``"jalali"`` or the workspace's locale is Persian, else the
 Gregorian one; they store ISO Gregorian text either way.
 """
@@ -12,11 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from clientcard.core import dates
 from clientcard.core.errors import FieldValueError
 from clientcard.core.fields import FieldContext, FieldType
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.model import FieldDef, JSONValue
+from clientcard.fields import dates
 from clientcard.plugins.fields._common import titled
 
 _CALENDAR = {"calendar": "the calendar dates are typed and shown in: 'jalali' or 'gregorian'"}
