@@ -27,15 +27,16 @@ the CLI call; each is one line handing over to its service.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
-from clientcard.actions.kinds import ACTION_KINDS, ActionKind
+from clientcard.actions.kinds import ACTION_KINDS
 from clientcard.actions.service import Actions
 from clientcard.activity.service import TABLES as ACTIVITY_TABLES
 from clientcard.activity.service import Activity
@@ -46,35 +47,29 @@ from clientcard.core.config import CONFIG_NAME, Settings
 from clientcard.core.context import DATA_DIR, Context
 from clientcard.core.convert import to_json
 from clientcard.core.errors import ClientcardError, WorkspaceError
-from clientcard.core.fields import FieldContext, FieldPreset, FieldSchema, FieldType
-from clientcard.core.model import Customer, FieldDef
+from clientcard.core.fields import FieldContext
+from clientcard.core.model import Customer
 from clientcard.core.plugins import CORE_KINDS, Kind, PluginHost
 from clientcard.core.store import Store, TableSpec
 from clientcard.customers.service import TABLES as CUSTOMER_TABLES
 from clientcard.customers.service import Customers
-from clientcard.dedupe.detect import Detection, DuplicateGroup, LookAlike
-from clientcard.dedupe.merge import MERGE_STRATEGIES, MergeStrategy
+from clientcard.dedupe.merge import MERGE_STRATEGIES
 from clientcard.dedupe.service import TABLES as DEDUPE_TABLES
-from clientcard.dedupe.service import Dedupe, MergeRecord, MergeResult
+from clientcard.dedupe.service import Dedupe
 from clientcard.dedupe.settings import SETTINGS as DEDUPE_SETTINGS
 from clientcard.fields.service import TABLES as FIELD_TABLES
 from clientcard.fields.service import Fields
-from clientcard.find.selection import Selected, Selection
 from clientcard.find.service import TABLES as FIND_TABLES
 from clientcard.find.service import Find
-from clientcard.forms.intake import FORM_COLLECTORS, Form, FormResult, declare_forms
+from clientcard.forms.intake import FORM_COLLECTORS, declare_forms
 from clientcard.forms.service import Forms
 from clientcard.starter import CONFIG_TEMPLATE
-from clientcard.status.classify import RULE_SETS, ClassifyReport, RuleSet, Transition
+from clientcard.status.classify import RULE_SETS
 from clientcard.status.service import SETTINGS as STATUS_SETTINGS
 from clientcard.status.service import TABLES as STATUS_TABLES
 from clientcard.status.service import Status
 from clientcard.transfer.export import EXPORTERS
 from clientcard.transfer.service import Transfer
-
-if TYPE_CHECKING:
-    from clientcard.transfer.bookings_import import ImportReport
-    from clientcard.transfer.customers_import import CustomerImportReport
 
 __all__ = ["CONFIG_TEMPLATE", "DATA_DIR", "KINDS", "TABLES", "WORKSPACE_ENV", "Workspace"]
 
@@ -104,6 +99,22 @@ TABLES: tuple[TableSpec, ...] = (
     *DEDUPE_TABLES,
     *CARD_TABLES,
 )
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _handed(
+    service: str, method: Callable[Concatenate[Any, P], R]
+) -> Callable[Concatenate[Any, P], R]:
+    """A flat Workspace method that hands over to ``method`` of the service in attribute
+    ``service``: the same parameters, the same docstring, typed as the service's."""
+
+    def flat(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return method(getattr(self, service), *args, **kwargs)
+
+    return functools.update_wrapper(flat, method)
 
 
 class Workspace:
@@ -322,497 +333,92 @@ class Workspace:
         data: dict[str, Any] = to_json(customer)
         return data
 
-    # -- fields (Fields) -------------------------------------------------------------------
-
-    def field_types(self) -> dict[str, FieldType]:
-        """Every field type the enabled plugins provide (:meth:`Fields.types`)."""
-        return self.fields.types()
-
-    def field_presets(self) -> dict[str, FieldPreset]:
-        """Every ready-made field definition (:meth:`Fields.presets`)."""
-        return self.fields.presets()
-
-    def schema(self) -> FieldSchema:
-        """The fields with their types, for validating and rendering values."""
-        return self.fields.schema()
-
-    def field(self, key: str) -> FieldDef:
-        """One field's definition (:meth:`Fields.get`)."""
-        return self.fields.get(key)
-
-    def calendar(self, field: str | None = None) -> str:
-        """The calendar dates are read and shown in (:meth:`Fields.calendar`)."""
-        return self.fields.calendar(field)
-
-    def read_date(self, text: str, *, name: str = "date", field: str | None = None) -> date:
-        """A date typed by a person, in the calendar that applies (:meth:`Fields.read_date`)."""
-        return self.fields.read_date(text, name=name, field=field)
-
-    def show_date(self, value: date | str | None, *, field: str | None = None) -> str:
-        """A stored date as people read it (:meth:`Fields.show_date`)."""
-        return self.fields.show_date(value, field=field)
-
-    def add_field(
-        self,
-        key: str,
-        *,
-        type: str | None = None,
-        label: str | None = None,
-        required: bool = False,
-        choices: Sequence[str] = (),
-        help: str = "",
-        forms: Sequence[str] = (),
-        options: Mapping[str, Any] | None = None,
-        preset: str | None = None,
-    ) -> FieldDef:
-        """Define a custom field (:meth:`Fields.add`)."""
-        return self.fields.add(
-            key,
-            type=type,
-            label=label,
-            required=required,
-            choices=choices,
-            help=help,
-            forms=forms,
-            options=options,
-            preset=preset,
-        )
-
-    def edit_field(
-        self,
-        key: str,
-        *,
-        label: str | None = None,
-        type: str | None = None,
-        required: bool | None = None,
-        choices: Sequence[str] | None = None,
-        help: str | None = None,
-        forms: Sequence[str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> FieldDef:
-        """Change a field, re-checking stored values when needed (:meth:`Fields.edit`)."""
-        return self.fields.edit(
-            key,
-            label=label,
-            type=type,
-            required=required,
-            choices=choices,
-            help=help,
-            forms=forms,
-            options=options,
-        )
-
-    def remove_field(self, key: str, *, force: bool = False) -> int:
-        """Remove a custom field (:meth:`Fields.remove`)."""
-        return self.fields.remove(key, force=force)
-
-    # -- customers (Customers) -------------------------------------------------------------
-
-    def add_customer(
-        self,
-        name: str,
-        *,
-        email: str | None = None,
-        phone: str | None = None,
-        external_id: str | None = None,
-        joined_at: date | str | None = None,
-        tags: Iterable[str] = (),
-        fields: Mapping[str, Any] | None = None,
-    ) -> Customer:
-        """Add one customer; values may be text or Python values (:meth:`Customers.add`)."""
-        return self.customers.add(
-            name,
-            email=email,
-            phone=phone,
-            external_id=external_id,
-            joined_at=joined_at,
-            tags=tags,
-            fields=fields,
-        )
-
-    def add_customers(self, rows: Iterable[Mapping[str, Any]]) -> list[Customer]:
-        """Add many customers in one write, all or none (:meth:`Customers.add_many`)."""
-        return self.customers.add_many(rows)
-
-    def get_customer(self, id: int) -> Customer:
-        """The customer with this id; a merged-away id names its survivor."""
-        return self.customers.get(id)
-
-    def find_customers(
-        self, *, external_id: str | None = None, email: str | None = None, phone: str | None = None
-    ) -> list[Customer]:
-        """Customers whose external id, e-mail or phone match (:meth:`Customers.find_by`)."""
-        return self.customers.find_by(external_id=external_id, email=email, phone=phone)
-
-    def customers_json(
-        self,
-        selection: Selected = None,
-        *,
-        sort: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[dict[str, Any]]:
-        """The customers a selection matches as JSON objects, fast (:meth:`Customers.json`)."""
-        return self.customers.json(selection, sort=sort, limit=limit, offset=offset)
-
-    def count_customers(self, selection: Selected = None) -> int:
-        """How many customers a selection matches (all of them when None)."""
-        return self.customers.count(selection)
-
-    def update_customer(
-        self,
-        id: int,
-        values: Mapping[str, Any] | None = None,
-        *,
-        unset: Iterable[str] = (),
-        tags: Iterable[str] | None = None,
-    ) -> Customer:
-        """Set values, clear others, maybe replace tags (:meth:`Customers.update`)."""
-        return self.customers.update(id, values, unset=unset, tags=tags)
-
-    def update_customers(
-        self,
-        selection: Selected,
-        values: Mapping[str, Any] | None = None,
-        *,
-        unset: Iterable[str] = (),
-    ) -> int:
-        """Change every selected customer, all or none (:meth:`Customers.update_many`)."""
-        return self.customers.update_many(selection, values, unset=unset)
-
-    def delete_customers(self, ids: Iterable[int]) -> list[Customer]:
-        """Delete these customers with their activity (:meth:`Customers.delete`)."""
-        return self.customers.delete(ids)
-
-    def delete_selected(self, selection: Selected) -> list[Customer]:
-        """Delete every selected customer, in one write (:meth:`Customers.delete_selected`)."""
-        return self.customers.delete_selected(selection)
-
-    def merged_into(self, id: int) -> tuple[int, int] | None:
-        """Where a merged-away id now lives: (survivor, merge id), or None."""
-        return self.customers.merged_into(id)
-
-    def tags(self) -> list[tuple[str, int]]:
-        """Every tag in use and how many customers have it, most used first."""
-        return self.customers.tags()
-
-    def add_tags(self, tags: Iterable[str], selection: Selected) -> int:
-        """Add tags to the selected customers (:meth:`Customers.add_tags`)."""
-        return self.customers.add_tags(tags, selection)
-
-    def remove_tags(self, tags: Iterable[str], selection: Selected) -> int:
-        """Remove tags from the selected customers (:meth:`Customers.remove_tags`)."""
-        return self.customers.remove_tags(tags, selection)
-
-    def rename_tag(self, old: str, new: str) -> int:
-        """Rename a tag on every customer that has it (:meth:`Customers.rename_tag`)."""
-        return self.customers.rename_tag(old, new)
-
-    def set_status(
-        self,
-        ids: Selected,
-        status: str,
-        *,
-        dimension: str = "status",
-        reason: str = "set by hand",
-    ) -> list[Transition]:
-        """Set a status by hand and pin it, on ids or a selection."""
-        return self.customers.set_status(ids, status, dimension=dimension, reason=reason)
-
-    def unpin(self, ids: Selected, *, dimension: str = "status") -> list[Transition]:
-        """Hand customers back to automation, re-classifying them now."""
-        return self.customers.unpin(ids, dimension=dimension)
-
-    # -- finding (Find) --------------------------------------------------------------------
-
-    def select(
-        self,
-        selection: Selected = None,
-        *,
-        sort: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[int]:
-        """Ids of the customers a selection matches, sorted as asked (:meth:`Find.select`)."""
-        return self.find.select(selection, sort=sort, limit=limit, offset=offset)
-
-    def save_segment(self, name: str, selection: Selection, *, replace: bool = False) -> None:
-        """Save filters under a name, evaluated afresh when used (:meth:`Find.save`)."""
-        self.find.save(name, selection, replace=replace)
-
-    def segments(self) -> list[dict[str, Any]]:
-        """Saved segments: ``{"name", "selection"}`` each, by name."""
-        return self.find.segments()
-
-    def segment(self, name: str) -> Selection:
-        """The filters saved under ``name``."""
-        return self.find.segment(name)
-
-    def delete_segment(self, name: str) -> None:
-        """Forget a saved segment."""
-        self.find.delete_segment(name)
-
-    # -- statuses (Status) -----------------------------------------------------------------
-
-    def rule_set(self, dimension: str = "status") -> tuple[RuleSet, Any] | None:
-        """The rule set configured for ``dimension`` and its settings, or None."""
-        return self.status.rule_set(dimension)
-
-    def classify(self, *, as_of: date | None = None, dry_run: bool = False) -> ClassifyReport:
-        """Classify every customer as of ``as_of`` (default today); store each change."""
-        return self.status.classify(as_of=as_of, dry_run=dry_run)
-
-    def status_history(self, id: int) -> list[dict[str, Any]]:
-        """Every status change of a customer, oldest first."""
-        return self.status.history(id)
-
-    def explain(self, id: int, *, as_of: date | None = None) -> dict[str, Any]:
-        """Why a customer has its status: facts, the deciding rule, the history."""
-        return self.status.explain(id, as_of=as_of)
-
-    # -- activity (Activity) ---------------------------------------------------------------
-
-    def record(
-        self, kind: str, customer_id: int, values: Mapping[str, Any] | None = None, **more: Any
-    ) -> dict[str, Any]:
-        """Record a booking, payment, message, marketing event, note, review or membership."""
-        return self.activity.record(kind, customer_id, values, **more)
-
-    def record_many(self, kind: str, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Record many activities of one kind in one write (all or none)."""
-        return self.activity.record_many(kind, rows)
-
-    def record_booking(self, customer_id: int, date: Any, **values: Any) -> dict[str, Any]:
-        """Record a booking (:meth:`Activity.record_booking`)."""
-        return self.activity.record_booking(customer_id, date, **values)
-
-    def record_payment(self, customer_id: int, amount: Any, **values: Any) -> dict[str, Any]:
-        """Record a payment (:meth:`Activity.record_payment`)."""
-        return self.activity.record_payment(customer_id, amount, **values)
-
-    def record_message(self, customer_id: int, **values: Any) -> dict[str, Any]:
-        """Record a message (:meth:`Activity.record_message`)."""
-        return self.activity.record_message(customer_id, **values)
-
-    def record_marketing_event(
-        self, customer_id: int, campaign: str, **values: Any
-    ) -> dict[str, Any]:
-        """Record a marketing event (:meth:`Activity.record_marketing_event`)."""
-        return self.activity.record_marketing_event(customer_id, campaign, **values)
-
-    def update_activity(
-        self,
-        kind: str,
-        id: int | None = None,
-        *,
-        external_id: str | None = None,
-        values: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """Change a recorded activity, by id or the host's external_id (e.g. cancelled)."""
-        return self.activity.update(kind, id, external_id=external_id, values=values)
-
-    # -- the card (Cards) ------------------------------------------------------------------
-
-    def card(self, customer_id: int, *, as_of: date | None = None) -> dict[str, Any]:
-        """Everything about one customer, in sections (:meth:`Cards.card`)."""
-        return self.cards.card(customer_id, as_of=as_of)
-
-    def add_note(
-        self, customer_id: int, text: str, *, author: str | None = None, pinned: bool = False
-    ) -> dict[str, Any]:
-        """Add a note to a customer's card; pinned notes show first, as important."""
-        return self.cards.add_note(customer_id, text, author=author, pinned=pinned)
-
-    def relationship_kinds(self) -> list[str]:
-        """Kinds a relationship can have: family, colleague, friend and the business's own."""
-        return self.cards.relationship_kinds()
-
-    def link_customers(
-        self, customer_id: int, other_id: int, kind: str, *, note: str | None = None
-    ) -> dict[str, Any]:
-        """Link two customers; the link shows on both cards (:meth:`Cards.link_customers`)."""
-        return self.cards.link_customers(customer_id, other_id, kind, note=note)
-
-    def relationships(self, customer_id: int) -> list[dict[str, Any]]:
-        """A customer's relationships, seen from that customer."""
-        return self.cards.relationships(customer_id)
-
-    def unlink(self, relationship_id: int) -> None:
-        """Remove a relationship."""
-        self.cards.unlink(relationship_id)
-
-    def add_referral(
-        self, referrer_id: int, customer_id: int, *, note: str | None = None
-    ) -> dict[str, Any]:
-        """Record that ``referrer_id`` referred ``customer_id`` (who has one referrer)."""
-        return self.cards.add_referral(referrer_id, customer_id, note=note)
-
-    def referrals(self, customer_id: int) -> dict[str, Any]:
-        """Who referred a customer (or None) and whom they referred, with names."""
-        return self.cards.referrals(customer_id)
-
-    def remove_referral(self, referral_id: int) -> None:
-        """Remove a referral."""
-        self.cards.remove_referral(referral_id)
-
-    def attach_document(
-        self,
-        customer_id: int,
-        path: str | Path,
-        *,
-        name: str | None = None,
-        type: str | None = None,
-        note: str | None = None,
-    ) -> dict[str, Any]:
-        """Attach a file to a customer's card (:meth:`Cards.attach_document`)."""
-        return self.cards.attach_document(customer_id, path, name=name, type=type, note=note)
-
-    def documents(self, customer_id: int) -> list[dict[str, Any]]:
-        """A customer's documents (metadata), oldest first."""
-        return self.cards.documents(customer_id)
-
-    def save_document(self, document_id: int, target: str | Path) -> Path:
-        """Write a copy of a document to ``target`` (a new file, or a directory)."""
-        return self.cards.save_document(document_id, target)
-
-    def delete_document(self, document_id: int) -> None:
-        """Remove a document from its card (its file too, when no other card has it)."""
-        self.cards.delete_document(document_id)
-
-    # -- duplicates and merging (Dedupe) ---------------------------------------------------
-
-    def find_duplicates(self, min_score: float | None = None) -> list[DuplicateGroup]:
-        """Groups of customers that are likely one person, best first."""
-        return self.dedupe.find_duplicates(min_score)
-
-    def detect_duplicates(self, min_score: float | None = None) -> Detection:
-        """What :meth:`find_duplicates` gives, with how many pairs were compared."""
-        return self.dedupe.detect_duplicates(min_score)
-
-    def similar_customers(
-        self, values: Mapping[str, Any], *, min_score: float | None = None
-    ) -> list[LookAlike]:
-        """The stored customers a new record with ``values`` looks like, best first."""
-        return self.dedupe.similar_customers(values, min_score=min_score)
-
-    def merge_strategy(self, name: str | None = None) -> MergeStrategy:
-        """The merge strategy called ``name`` (default: ``[merge] strategy``)."""
-        return self.dedupe.strategy(name)
-
-    def merge(
-        self,
-        ids: Sequence[int],
-        *,
-        strategy: str | None = None,
-        into: int | None = None,
-        dry_run: bool = False,
-    ) -> MergeResult:
-        """Merge two or more customers into one, in one write (:meth:`Dedupe.merge`)."""
-        return self.dedupe.merge(ids, strategy=strategy, into=into, dry_run=dry_run)
-
-    def merges(self) -> list[MergeRecord]:
-        """Every merge, oldest first (undone ones too, with when)."""
-        return self.dedupe.merges()
-
-    def merge_details(self, merge_id: int) -> dict[str, Any]:
-        """The whole merge record: the records as they were, every losing value."""
-        return self.dedupe.merge_record(merge_id)
-
-    def unmerge(self, merge_id: int) -> list[Customer]:
-        """Undo a merge: the records as they were before it (:meth:`Dedupe.unmerge`)."""
-        return self.dedupe.unmerge(merge_id)
-
-    # -- intake forms (Forms) --------------------------------------------------------------
-
-    def form_names(self) -> list[str]:
-        """The intake forms ``clientcard.toml`` declares, built-in ones first."""
-        return self.forms.names()
-
-    def form(self, name: str) -> Form:
-        """The intake form ``name``; an unknown name is an error listing the forms."""
-        return self.forms.get(name)
-
-    def form_schema(self, name: str) -> dict[str, Any]:
-        """Form ``name`` as a JSON Schema (2020-12) for a website widget to render."""
-        return self.forms.schema(name)
-
-    def submit_form(
-        self, name: str, answers: Mapping[str, Any], *, dry_run: bool = False
-    ) -> FormResult:
-        """Check a submission and create or update a card from it (:meth:`Forms.submit`)."""
-        return self.forms.submit(name, answers, dry_run=dry_run)
-
-    # -- actions (Actions) -----------------------------------------------------------------
-
-    def action_kinds(self, names: Sequence[str] = ()) -> list[ActionKind]:
-        """The installed action kinds (those named, when ``names`` are given)."""
-        return self.actions.kinds(names)
-
-    # -- import and export (Transfer) ------------------------------------------------------
-
-    def export(
-        self,
-        format: str,
-        path: str | os.PathLike[str] | IO[bytes],
-        selection: Selected = None,
-        *,
-        fields: Sequence[str] | None = None,
-        keys: bool = False,
-        sort: str | None = None,
-    ) -> int:
-        """Write the selected customers to ``path`` with an exporter (:meth:`Transfer.export`)."""
-        return self.transfer.export(format, path, selection, fields=fields, keys=keys, sort=sort)
-
-    def import_customers(
-        self,
-        path: str | Path,
-        *,
-        format: str | None = None,
-        mapping: Mapping[str, str] | None = None,
-        ignore_unknown: bool = False,
-        skip_invalid: bool = False,
-        update_existing: bool = False,
-        match: str | None = None,
-        reject_duplicates: bool = False,
-        encoding: str | None = None,
-        date_format: str | None = None,
-        dry_run: bool = False,
-        progress: Callable[[int], None] | None = None,
-    ) -> CustomerImportReport:
-        """Import the customers of a CSV or XLSX file in one write (all rows, or none);
-        returns the report (:meth:`Transfer.import_customers`, docs/import-export.md)."""
-        return self.transfer.import_customers(
-            path,
-            format=format,
-            mapping=mapping,
-            ignore_unknown=ignore_unknown,
-            skip_invalid=skip_invalid,
-            update_existing=update_existing,
-            match=match,
-            reject_duplicates=reject_duplicates,
-            encoding=encoding,
-            date_format=date_format,
-            dry_run=dry_run,
-            progress=progress,
-        )
-
-    def import_bookings(
-        self,
-        path: str | Path,
-        *,
-        match: str = "external-id",
-        create_missing: bool = False,
-        encoding: str | None = None,
-        date_format: str | None = None,
-        dry_run: bool = False,
-    ) -> ImportReport:
-        """Import the bookings of a CSV file in one write (all rows, or none); returns the
-        report (:meth:`Transfer.import_bookings`)."""
-        return self.transfer.import_bookings(
-            path,
-            match=match,
-            create_missing=create_missing,
-            encoding=encoding,
-            date_format=date_format,
-            dry_run=dry_run,
-        )
+    # -- the flat methods: each is its service's (docstrings and parameters too) ----------
+
+    field_types = _handed("fields", Fields.types)
+    field_presets = _handed("fields", Fields.presets)
+    schema = _handed("fields", Fields.schema)
+    field = _handed("fields", Fields.get)
+    calendar = _handed("fields", Fields.calendar)
+    read_date = _handed("fields", Fields.read_date)
+    show_date = _handed("fields", Fields.show_date)
+    add_field = _handed("fields", Fields.add)
+    edit_field = _handed("fields", Fields.edit)
+    remove_field = _handed("fields", Fields.remove)
+
+    add_customer = _handed("customers", Customers.add)
+    add_customers = _handed("customers", Customers.add_many)
+    get_customer = _handed("customers", Customers.get)
+    find_customers = _handed("customers", Customers.find_by)
+    customers_json = _handed("customers", Customers.json)
+    count_customers = _handed("customers", Customers.count)
+    update_customer = _handed("customers", Customers.update)
+    update_customers = _handed("customers", Customers.update_many)
+    delete_customers = _handed("customers", Customers.delete)
+    delete_selected = _handed("customers", Customers.delete_selected)
+    merged_into = _handed("customers", Customers.merged_into)
+    tags = _handed("customers", Customers.tags)
+    add_tags = _handed("customers", Customers.add_tags)
+    remove_tags = _handed("customers", Customers.remove_tags)
+    rename_tag = _handed("customers", Customers.rename_tag)
+    set_status = _handed("customers", Customers.set_status)
+    unpin = _handed("customers", Customers.unpin)
+
+    select = _handed("find", Find.select)
+    save_segment = _handed("find", Find.save)
+    segments = _handed("find", Find.segments)
+    segment = _handed("find", Find.segment)
+    delete_segment = _handed("find", Find.delete_segment)
+
+    rule_set = _handed("status", Status.rule_set)
+    classify = _handed("status", Status.classify)
+    status_history = _handed("status", Status.history)
+    explain = _handed("status", Status.explain)
+
+    record = _handed("activity", Activity.record)
+    record_many = _handed("activity", Activity.record_many)
+    record_booking = _handed("activity", Activity.record_booking)
+    record_payment = _handed("activity", Activity.record_payment)
+    record_message = _handed("activity", Activity.record_message)
+    record_marketing_event = _handed("activity", Activity.record_marketing_event)
+    update_activity = _handed("activity", Activity.update)
+
+    card = _handed("cards", Cards.card)
+    add_note = _handed("cards", Cards.add_note)
+    relationship_kinds = _handed("cards", Cards.relationship_kinds)
+    link_customers = _handed("cards", Cards.link_customers)
+    relationships = _handed("cards", Cards.relationships)
+    unlink = _handed("cards", Cards.unlink)
+    add_referral = _handed("cards", Cards.add_referral)
+    referrals = _handed("cards", Cards.referrals)
+    remove_referral = _handed("cards", Cards.remove_referral)
+    attach_document = _handed("cards", Cards.attach_document)
+    documents = _handed("cards", Cards.documents)
+    save_document = _handed("cards", Cards.save_document)
+    delete_document = _handed("cards", Cards.delete_document)
+
+    find_duplicates = _handed("dedupe", Dedupe.find_duplicates)
+    detect_duplicates = _handed("dedupe", Dedupe.detect_duplicates)
+    similar_customers = _handed("dedupe", Dedupe.similar_customers)
+    merge_strategy = _handed("dedupe", Dedupe.strategy)
+    merge = _handed("dedupe", Dedupe.merge)
+    merges = _handed("dedupe", Dedupe.merges)
+    merge_details = _handed("dedupe", Dedupe.merge_record)
+    unmerge = _handed("dedupe", Dedupe.unmerge)
+
+    form_names = _handed("forms", Forms.names)
+    form = _handed("forms", Forms.get)
+    form_schema = _handed("forms", Forms.schema)
+    submit_form = _handed("forms", Forms.submit)
+
+    action_kinds = _handed("actions", Actions.kinds)
+
+    export = _handed("transfer", Transfer.export)
+    import_customers = _handed("transfer", Transfer.import_customers)
+    import_bookings = _handed("transfer", Transfer.import_bookings)
+
+
+for _name, _method in list(vars(Workspace).items()):
+    if getattr(_method, "__wrapped__", None) is not None and callable(_method):
+        # help(Workspace) and tracebacks name the flat method, not the service's
+        _method.__name__, _method.__qualname__ = _name, f"Workspace.{_name}"

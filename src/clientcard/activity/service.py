@@ -49,7 +49,7 @@ class Activity:
         return self._values
 
     def record(
-        self, kind: str, customer_id: int, values: Mapping[str, Any] | None = None, **more: Any
+        self, /, kind: str, customer_id: int, values: Mapping[str, Any] | None = None, **more: Any
     ) -> dict[str, Any]:
         """Record a booking, payment, message, marketing event, note, review or membership.
 
@@ -114,24 +114,24 @@ class Activity:
         if spec.classified:
             self.status.reclassify(session, {doc["customer_id"] for doc in docs})
 
-    def record_booking(self, customer_id: int, date: Any, **values: Any) -> dict[str, Any]:
+    def record_booking(self, /, customer_id: int, date: Any, **values: Any) -> dict[str, Any]:
         """Record a booking: ``date`` (a date or date-time), and optionally ``status``
         (completed, upcoming, cancelled, no_show; default completed), ``service``,
         ``staff``, ``amount`` (e.g. ``"35.00 EUR"``) and ``external_id``."""
         return self.record("booking", customer_id, date=date, **values)
 
-    def record_payment(self, customer_id: int, amount: Any, **values: Any) -> dict[str, Any]:
+    def record_payment(self, /, customer_id: int, amount: Any, **values: Any) -> dict[str, Any]:
         """Record a payment: ``amount``, and optionally ``status`` (received, due,
         overdue, refunded; default received), ``due_date``, ``paid_at``,
         ``reference`` and ``external_id``."""
         return self.record("payment", customer_id, amount=amount, **values)
 
-    def record_message(self, customer_id: int, **values: Any) -> dict[str, Any]:
+    def record_message(self, /, customer_id: int, **values: Any) -> dict[str, Any]:
         """Record a message: ``channel``, ``direction`` (in/out), ``at``, ``subject``, ``body``."""
         return self.record("message", customer_id, **values)
 
     def record_marketing_event(
-        self, customer_id: int, campaign: str, **values: Any
+        self, /, customer_id: int, campaign: str, **values: Any
     ) -> dict[str, Any]:
         """Record a marketing event: ``campaign``, ``event`` (delivered, viewed, clicked)."""
         return self.record("marketing", customer_id, campaign=campaign, **values)
