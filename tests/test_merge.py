@@ -450,3 +450,29 @@ def test_a_merged_customer_is_found_by_every_address_and_number(
     workspace.merge([ann.id, anne.id, a.id], into=anne.id)
     for text in ("ann@example.com", "anne.lee@example.org", "0612345678", "3471234567"):
         assert workspace.select(Selection(search=text)) == [anne.id], text
+
+
+def test_every_operation_on_a_merged_away_id_names_where_it_went(
+    workspace: Workspace, family: list[Customer]
+) -> None:
+    """One merge-aware lookup: a host recording a booking for an old id is told where
+    to look, not that the customer does not exist."""
+    ann, anne, _ = family
+    result = workspace.merge([ann.id, anne.id], into=ann.id)
+    where = f"customer {anne.id} was merged into customer {ann.id} \\(merge {result.merge_id}\\)"
+    for attempt in (
+        lambda: workspace.get_customer(anne.id),
+        lambda: workspace.record_booking(anne.id, "2025-06-01"),
+        lambda: workspace.update_customer(anne.id, {"name": "Anne"}),
+        lambda: workspace.status_history(anne.id),
+        lambda: workspace.explain(anne.id),
+        lambda: workspace.set_status([anne.id], "loyal"),
+        lambda: workspace.add_note(anne.id, "called"),
+        lambda: workspace.link_customers(ann.id, anne.id, "family"),
+        lambda: workspace.delete_customers([anne.id]),
+        lambda: workspace.select([anne.id]),
+    ):
+        with pytest.raises(NotFoundError, match=where):
+            attempt()
+    with pytest.raises(NotFoundError, match="no customer with id 999"):
+        workspace.record_booking(999, "2025-06-01")
