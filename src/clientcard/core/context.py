@@ -57,7 +57,8 @@ class _Discard(Exception):
 class Events:
     """The event hooks a write has earned, called once it is on disk.
 
-    Services call the typed methods while they change things; nothing reaches
+    The typed facade over the event hooks (pluggy's relay is untyped): services
+    call these methods while they change things; nothing reaches
     a host's hook until the outermost write commits, and nothing at all if it
     is rolled back or was a preview.  ``owner`` is what hooks receive as
     ``workspace`` (the facade the host opened).
@@ -65,6 +66,7 @@ class Events:
 
     def __init__(self, plugins: PluginHost) -> None:
         self._plugins = plugins
+        self._hook = plugins.pm.hook
         self._queue: list[Callable[[Any], None]] | None = None
         self.owner: Any = None
 
@@ -73,45 +75,47 @@ class Events:
         (a Customer per changed status) can then be skipped."""
         return self._plugins.listens(hook)
 
-    def _add(self, call: Callable[[Any], None]) -> None:
+    def _later(self, event: str, **arguments: Any) -> None:
+        """Queue the hook ``clientcard_<event>``, to be called with the workspace."""
         if self._queue is None:
             raise WorkspaceError("an event was raised outside a write")  # a bug, not input
-        self._queue.append(call)
+        hook = getattr(self._hook, f"clientcard_{event}")
+        self._queue.append(lambda workspace: hook(workspace=workspace, **arguments))
 
     def customer_created(self, customer: Any) -> None:
-        self._add(lambda ws: self._plugins.customer_created(ws, customer))
+        self._later("customer_created", customer=customer)
 
     def customer_updated(self, before: Any, after: Any) -> None:
-        self._add(lambda ws: self._plugins.customer_updated(ws, before, after))
+        self._later("customer_updated", before=before, after=after)
 
     def customer_deleted(self, customer: Any) -> None:
-        self._add(lambda ws: self._plugins.customer_deleted(ws, customer))
+        self._later("customer_deleted", customer=customer)
 
     def status_changed(
-        self,
-        customer: Any,
-        dimension: str,
-        old: str | None,
-        new: str,
-        reason: str,
-        manual: bool,
+        self, customer: Any, dimension: str, old: str | None, new: str, reason: str, manual: bool
     ) -> None:
-        self._add(
-            lambda ws: self._plugins.status_changed(
-                ws, customer, dimension, old, new, reason, manual
-            )
+        self._later(
+            "status_changed",
+            customer=customer,
+            dimension=dimension,
+            old=old,
+            new=new,
+            reason=reason,
+            manual=manual,
         )
 
     def activity_recorded(
         self, customer: Any, kind: str, record: dict[str, Any], created: bool
     ) -> None:
-        self._add(lambda ws: self._plugins.activity_recorded(ws, customer, kind, record, created))
+        self._later(
+            "activity_recorded", customer=customer, kind=kind, record=record, created=created
+        )
 
     def customers_merged(self, survivor: Any, merged: list[int], merge_id: int) -> None:
-        self._add(lambda ws: self._plugins.customers_merged(ws, survivor, merged, merge_id))
+        self._later("customers_merged", survivor=survivor, merged=merged, merge_id=merge_id)
 
     def customers_unmerged(self, customers: list[Any], merge_id: int) -> None:
-        self._add(lambda ws: self._plugins.customers_unmerged(ws, customers, merge_id))
+        self._later("customers_unmerged", customers=customers, merge_id=merge_id)
 
 
 class Context:

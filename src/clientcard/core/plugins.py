@@ -342,55 +342,7 @@ class PluginHost:
         """Declare a settings table of the core itself."""
         self.registry(SETTINGS).add(table, cls, CORE)
 
-    # -- the typed facade over pm.hook -------------------------------------------------
+    # -- commands ------------------------------------------------------------------------
 
     def register_commands(self, cli: click.Group) -> None:
         self.pm.hook.clientcard_register_commands(cli=cli)
-
-    def customer_created(self, workspace: Any, customer: Any) -> None:
-        self.pm.hook.clientcard_customer_created(workspace=workspace, customer=customer)
-
-    def customer_updated(self, workspace: Any, before: Any, after: Any) -> None:
-        self.pm.hook.clientcard_customer_updated(workspace=workspace, before=before, after=after)
-
-    def customer_deleted(self, workspace: Any, customer: Any) -> None:
-        self.pm.hook.clientcard_customer_deleted(workspace=workspace, customer=customer)
-
-    def status_changed(
-        self,
-        workspace: Any,
-        customer: Any,
-        dimension: str,
-        old: str | None,
-        new: str,
-        reason: str,
-        manual: bool,
-    ) -> None:
-        self.pm.hook.clientcard_status_changed(
-            workspace=workspace,
-            customer=customer,
-            dimension=dimension,
-            old=old,
-            new=new,
-            reason=reason,
-            manual=manual,
-        )
-
-    def activity_recorded(
-        self, workspace: Any, customer: Any, kind: str, record: dict[str, Any], created: bool
-    ) -> None:
-        self.pm.hook.clientcard_activity_recorded(
-            workspace=workspace, customer=customer, kind=kind, record=record, created=created
-        )
-
-    def customers_merged(
-        self, workspace: Any, survivor: Any, merged: list[int], merge_id: int
-    ) -> None:
-        self.pm.hook.clientcard_customers_merged(
-            workspace=workspace, survivor=survivor, merged=merged, merge_id=merge_id
-        )
-
-    def customers_unmerged(self, workspace: Any, customers: list[Any], merge_id: int) -> None:
-        self.pm.hook.clientcard_customers_unmerged(
-            workspace=workspace, customers=customers, merge_id=merge_id
-        )
