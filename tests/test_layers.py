@@ -29,8 +29,6 @@ CAPABILITIES = (
     "status",
     "transfer",
 )
-#: 0.1's import paths for vendors, answering with a DeprecationWarning (to go in 0.3)
-DEPRECATED_SHIMS = {"clientcard.core.export", "clientcard.core.actions"}
 
 
 def module_name(path: Path) -> str:
@@ -97,7 +95,7 @@ def test_core_imports_no_capability_and_no_plugin() -> None:
     wrong = [
         (module, imported)
         for module in MODULES
-        if layer(module) == "core" and module not in DEPRECATED_SHIMS
+        if layer(module) == "core"
         for imported in imports(module, top_level_only=False)
         if layer(imported) != "core"
     ]
@@ -152,7 +150,6 @@ def test_the_checks_see_imports() -> None:
     # guards the guard: the parser finds what it must judge
     assert "clientcard.core.context" in imports("clientcard.workspace", top_level_only=True)
     assert "clientcard.customers.service" in imports("clientcard.workspace", top_level_only=True)
-    assert "clientcard.transfer.export" in imports("clientcard.core.export", top_level_only=False)
-    assert "clientcard.transfer.export" not in imports(
-        "clientcard.core.export", top_level_only=True
-    )
+    service = "clientcard.transfer.service"
+    assert "clientcard.transfer.customers_import" in imports(service, top_level_only=False)
+    assert "clientcard.transfer.customers_import" not in imports(service, top_level_only=True)
