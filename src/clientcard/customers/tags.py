@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from clientcard.core.store import WriteSession
+
 TAGS = "tags"
 
 
@@ -22,7 +24,7 @@ def tag_key(tag: str) -> str:
 class TagSpellings:
     """The first spelling of every tag, read from and added to the ``tags`` table."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: WriteSession) -> None:
         self.table = session.table(TAGS)
         self.known = {doc["key"]: doc for doc in self.table}
 

@@ -19,7 +19,7 @@ from attrs import define, field, frozen
 
 from clientcard.activity.facts import FIELDS, Activity, Facts
 from clientcard.core.plugins import Kind
-from clientcard.core.store import Doc
+from clientcard.core.store import Doc, ReadSession
 
 #: re-classifying more customers than this reads each activity table in one pass
 WHOLE_TABLE_ABOVE = 500
@@ -168,7 +168,9 @@ class Classifier:
         """Dimension → the name of its rule set."""
         return {dimension: rules.name for dimension, (rules, _) in self.rule_sets.items()}
 
-    def facts(self, session: Any, as_of: date, ids: Iterable[int] | None = None) -> list[Facts]:
+    def facts(
+        self, session: ReadSession, as_of: date, ids: Iterable[int] | None = None
+    ) -> list[Facts]:
         """Facts of the given customers (every customer when ``ids`` is None)."""
         customers = session.table("customers")
         wanted = None if ids is None else list(dict.fromkeys(ids))

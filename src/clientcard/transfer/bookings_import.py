@@ -30,7 +30,7 @@ from datetime import date, datetime
 from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from attrs import evolve, frozen
 
@@ -38,6 +38,7 @@ from clientcard.activity.kinds import BOOKING, ActivityValues
 from clientcard.core.clock import utc_now
 from clientcard.core.errors import ClientcardError, ValidationError
 from clientcard.core.memory import gc_paused
+from clientcard.core.store import ReadSession, WriteSession
 from clientcard.customers.records import CUSTOMERS
 from clientcard.fields import dates as dates_rule
 
@@ -397,7 +398,7 @@ class _Plan:
     def __init__(
         self,
         transfer: Transfer,
-        session: Any,
+        session: ReadSession,
         path: Path,
         match: str,
         create_missing: bool,
@@ -833,7 +834,9 @@ class _Plan:
                 if customer_id.__class__ is _New:
                     booking["customer_id"] = customer_id.id
         if self.bookings:
-            self.transfer.activity.add_in(self.session, BOOKING, self.bookings)
+            # a real import checks inside the write it then writes in (import_bookings)
+            session = cast(WriteSession, self.session)
+            self.transfer.activity.add_in(session, BOOKING, self.bookings)
 
 
 #: byte-order marks that settle a file's encoding (UTF-32's first, as FF FE starts both)

@@ -38,6 +38,7 @@ from clientcard.core.clock import utc_now
 from clientcard.core.errors import ValidationError
 from clientcard.core.fields import FieldSchema
 from clientcard.core.memory import gc_paused
+from clientcard.core.store import WriteSession
 from clientcard.customers import records
 from clientcard.customers.records import CUSTOMERS
 from clientcard.dedupe.detect import (
@@ -461,7 +462,7 @@ class _Plan:
     def __init__(
         self,
         schema: FieldSchema,
-        session: Any,
+        session: WriteSession,
         targets: list[str | None],
         update_existing: bool,
         finder: LookAlikeFinder | None = None,
@@ -574,7 +575,7 @@ class _Plan:
         ``update_existing``; one row per customer."""
         if not self.update_existing:
             field, value = self._found_by or ("id", existing)
-            name = self.table.get(existing)["name"]
+            name = (self.table.get(existing) or {}).get("name")
             what = _MATCHED_BY.get(self.match or field, field)
             return [
                 RowProblem(
