@@ -8,6 +8,7 @@ are :mod:`clientcard.card.sections` (pure).
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from clientcard.core.context import Context
 from clientcard.core.convert import to_json
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.store import Doc, ReadSession, Table, find_docs
+from clientcard.core.text import entered, nfc
 from clientcard.customers import links, records
 from clientcard.customers.documents import DOCUMENTS, DocumentFiles, display_name, guess_type
 from clientcard.customers.links import REFERRALS, RELATIONSHIP_KINDS, RELATIONSHIPS
@@ -90,6 +92,7 @@ class Cards:
     ) -> dict[str, Any]:
         """Link two customers (``kind``: family, colleague, friend or one the business
         added in ``[card] relationship_kinds``); the link shows on both cards."""
+        note = _entered(note, "note")
         kinds = self.relationship_kinds()
         if kind not in kinds:
             raise ValidationError("kind", kind, f"one of: {', '.join(kinds)}")
@@ -156,6 +159,7 @@ class Cards:
         """Record that ``referrer_id`` referred ``customer_id`` (who has one referrer)."""
         if referrer_id == customer_id:
             raise ValidationError("referrer", referrer_id, "another customer than the one referred")
+        note = _entered(note, "note")
         with self.ctx.write() as session:
             for id in (referrer_id, customer_id):
                 records.existing(session, id)
@@ -213,7 +217,15 @@ class Cards:
         guessed from the name) are kept as metadata only.  Refuses files over
         ``[card] document_max_mb``."""
         source = Path(path)
-        original = name if name is not None else source.name
+        # a file's own name may hold bytes that are not UTF-8 (kept by Python as lone
+        # surrogates): shown with a replacement character; a name given must be text
+        original = (
+            entered(name, field="name")
+            if name is not None
+            else nfc(os.fsencode(source.name).decode("utf-8", "replace"))
+        )
+        type = _entered(type, "type")
+        note = _entered(note, "note")
         limit = int(self.ctx.settings["card"].document_max_mb * 1_000_000)
         with self.ctx.write() as session:
             records.existing(session, customer_id)
@@ -341,6 +353,12 @@ class Cards:
             "referrals": referrals,
             "related": related,
         }
+
+
+def _entered(text: str | None, field: str) -> str | None:
+    """Free text of a card (a note, a document's name) as it enters: see
+    :func:`~clientcard.core.text.entered`."""
+    return None if text is None else entered(text, field=field)
 
 
 def _seen_from(customers: Table, doc: Doc, other: int) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from clientcard.core.plugins import (
     PluginHost,
 )
 from clientcard.core.store import ReadSession, Store, TableSpec, WriteSession
+from clientcard.core.text import entered_all
 
 DATA_DIR = "data"
 
@@ -219,6 +220,7 @@ class Context:
         table, attribute = self.settings.locate(key)
         hints = attrs.resolve_types(self.settings.declared[table])
         hint = {a.name: a.type for a in attrs.fields(hints)}[attribute.name]
+        value = entered_all(value, field=key)
         if isinstance(value, str):
             value = parse_setting(value, hint)
         build(table, self.settings.declared[table], {attribute.name: value})

@@ -24,6 +24,7 @@ from clientcard.core.errors import (
     shown,
 )
 from clientcard.core.model import FieldDef, JSONValue
+from clientcard.core.text import entered, entered_all
 
 
 @frozen
@@ -283,6 +284,13 @@ class FieldSchema:
             return None
         if isinstance(value, list | tuple | set | frozenset) and not value:
             return None
+        # every field value enters here, from the CLI, files, forms and the API: the
+        # one place text is refused when not Unicode and composed (NFC)
+        value = (
+            value
+            if value.__class__ is str and value.isascii()
+            else entered_all(value, field=key, row=row)
+        )
         ftype = self.type_of(field)
         try:
             parsed = (
@@ -324,6 +332,12 @@ class FieldSchema:
 
         Returns the definition with its options normalised (see :meth:`check_options`).
         """
+        field = attrs.evolve(
+            field,
+            label=entered(field.label, field="label"),
+            help=entered(field.help, field="help"),
+            choices=tuple(entered(choice, field="choice") for choice in field.choices),
+        )
         if field.type not in self.types:
             raise FieldDefinitionError(
                 f"unknown field type {field.type!r}; "

@@ -5,11 +5,73 @@ full-width letters from a Japanese keyboard are plain ones; and Persian text is
 typed with Arabic or Persian keyboards, whose yeh and kaf differ,
 with or without diacritics and zero-width non-joiners.  :func:`fold` maps all
 of these to one form; searching compares folded texts.
+
+Text entering clientcard (a field value, a tag, a note, a document's name) is
+kept in one form as well: :func:`entered` refuses what is not Unicode text and
+composes the rest (NFC), so "café" typed on a Mac (``e`` + combining accent)
+and on Windows (``é``) is one value, one external id, one tag.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
+
+from clientcard.core.errors import ValidationError
+
+#: what :func:`entered` says a value that is not Unicode text should have been
+UNICODE_EXPECTED = "valid Unicode text (it holds bytes that are not UTF-8, or a lone surrogate)"
+
+
+def nfc(text: str) -> str:
+    """``text`` composed (Unicode NFC), as clientcard keeps text: cheap when it already is.
+
+    For comparing with text stored before values were composed on entry; it never
+    refuses anything (see :func:`entered` for that).
+    """
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def entered(text: str, *, field: str, row: int | None = None) -> str:
+    """``text`` as clientcard keeps it: the one check of text entering a workspace.
+
+    Refuses with :class:`~clientcard.core.errors.ValidationError` naming
+    ``field`` (and ``row``) text that is not valid Unicode: a lone surrogate,
+    which is what Python makes of bytes that are not UTF-8 in a command-line
+    argument (``--name $'\\xff'``).  Returns the text composed (NFC), so that two
+    spellings of one accented letter are one value.  Plain ASCII costs one test.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, text, UNICODE_EXPECTED, row=row) from None
+    if unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def entered_all(value: Any, *, field: str, row: int | None = None) -> Any:
+    """``value`` with :func:`entered` applied to every text in it: a text, or the texts
+    inside lists, tuples, sets and dicts (a multi-choice answer, an address, a saved
+    selection), keys included.  An error shows the whole value."""
+    try:
+        if isinstance(value, str):
+            return entered(value, field=field, row=row)
+        if value.__class__ in (list, tuple, set, frozenset):
+            return value.__class__(entered_all(item, field=field, row=row) for item in value)
+        if value.__class__ is dict:
+            return {
+                entered_all(k, field=field, row=row): entered_all(v, field=field, row=row)
+                for k, v in value.items()
+            }
+    except ValidationError as exc:
+        raise ValidationError(field, value, exc.expected, row=row) from None
+    return value
+
 
 #: Arabic letters a Persian text may be typed with, and the Persian letter each stands for
 _VARIANTS = str.maketrans(

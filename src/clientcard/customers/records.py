@@ -7,6 +7,7 @@ one :class:`~clientcard.core.fields.FieldSchema`; the workspace wraps it.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.fields import BUILTIN_KEYS, FieldSchema
 from clientcard.core.store import Doc, ReadSession, Table, holder
+from clientcard.core.text import entered
+from clientcard.customers.tags import tag_key
 
 CUSTOMERS = "customers"
 #: the merge records (dedupe/), read here to say where a merged-away id went
@@ -21,14 +24,16 @@ MERGES = "merges"
 
 
 def normalise_tags(tags: Iterable[str], *, row: int | None = None) -> list[str]:
-    """Tags with spaces collapsed, no blanks, no case-insensitive repeats; first spelling kept."""
+    """Tags with spaces collapsed, no blanks, no repeats (by :func:`tag_key`); first
+    spelling kept.  Tags enter here: text that is not Unicode is refused, the rest composed."""
     seen: dict[str, str] = {}
     for tag in tags:
         if not isinstance(tag, str):
             raise ValidationError("tags", tag, "text", row=row)
-        clean = " ".join(tag.split())
-        if clean and clean.casefold() not in seen:
-            seen[clean.casefold()] = clean
+        clean = " ".join(entered(tag, field="tags", row=row).split())
+        key = tag_key(clean)
+        if clean and key not in seen:
+            seen[key] = clean
     return list(seen.values())
 
 
@@ -137,9 +142,27 @@ def _value(doc: Doc, key: str) -> Any:
     return doc[key] if key in BUILTIN_KEYS else doc["fields"].get(key)
 
 
+def holders(table: Table, field: str, value: Any) -> list[int]:
+    """Ids of the customers whose indexed ``field`` is ``value`` (text as entered: NFC),
+    counting a decomposed (NFD) spelling of it too, as values stored before text was
+    composed on entry may be spelt (typed on a Mac)."""
+    found = table.find(field, value)
+    if value.__class__ is str and not value.isascii():
+        spelt = unicodedata.normalize("NFD", value)
+        if spelt != value:
+            found = sorted({*found, *table.find(field, spelt)})
+    return found
+
+
 def check_unique(table: Table, doc: Doc, *, row: int | None = None) -> None:
-    """Refuse an ``external_id`` that another customer already has."""
+    """Refuse an ``external_id`` that another customer already has (in any spelling
+    of its accents: see :func:`holders`)."""
     other = holder(table, doc, "external_id")
+    if other is None and doc.get("external_id") is not None:
+        other = next(
+            (id for id in holders(table, "external_id", doc["external_id"]) if id != doc["id"]),
+            None,
+        )
     if other is not None:
         where = f"row {row}: " if row is not None else ""
         raise DuplicateError(

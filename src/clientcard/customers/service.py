@@ -175,7 +175,7 @@ class Customers:
             for key, value in wanted.items():
                 if value is None:
                     continue
-                found = set(table.find(key, schema.coerce(key, value)))
+                found = set(records.holders(table, key, schema.coerce(key, value)))
                 ids = found if ids is None else ids & found
             docs = (table.get(i) for i in sorted(ids or ()))
             return [customer_from_doc(doc) for doc in docs if doc is not None]
@@ -305,8 +305,11 @@ class Customers:
         counts: dict[str, list[Any]] = {}
         with self.ctx.read() as session:
             for doc in session.table(CUSTOMERS):
-                for tag in doc.get("tags") or ():
-                    entry = counts.setdefault(tag_key(tag), [tag, 0])
+                # one customer counts once per tag, even with two spellings of it stored
+                # before tags were composed (NFC) on entry
+                mine = {tag_key(tag): tag for tag in reversed(doc.get("tags") or ())}
+                for key, tag in mine.items():
+                    entry = counts.setdefault(key, [tag, 0])
                     entry[1] += 1
         return sorted(((t, n) for t, n in counts.values()), key=lambda e: (-e[1], fold(e[0])))
 

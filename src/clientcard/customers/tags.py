@@ -12,13 +12,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from clientcard.core.store import WriteSession
+from clientcard.core.text import nfc
 
 TAGS = "tags"
 
 
 def tag_key(tag: str) -> str:
-    """What makes two tags the same tag: case and spacing do not."""
-    return " ".join(tag.split()).casefold()
+    """What makes two tags the same tag: case, spacing and how an accent is encoded
+    do not ("Café" composed or as "e" + accent, the way tags stored before clientcard
+    composed text on entry may be spelt)."""
+    return nfc(" ".join(nfc(tag).split()).casefold())
 
 
 class TagSpellings:
@@ -26,7 +29,11 @@ class TagSpellings:
 
     def __init__(self, session: WriteSession) -> None:
         self.table = session.table(TAGS)
-        self.known = {doc["key"]: doc for doc in self.table}
+        self.known: dict[str, dict[str, Any]] = {}
+        for doc in self.table:
+            # keyed anew, not by the stored key: one stored before keys were composed
+            # (NFC) must meet the composed spelling of the same tag
+            self.known.setdefault(tag_key(doc["name"]), doc)
 
     def learn(self, docs: Iterable[dict[str, Any]]) -> None:
         """Register the tags of these documents not known yet (records tagged before the

@@ -20,7 +20,7 @@ from clientcard.activity.facts import FIELDS, Activity
 from clientcard.core.context import Context
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.store import Doc, ReadSession, Table, TableSpec, find_docs
-from clientcard.core.text import fold
+from clientcard.core.text import entered, entered_all, fold
 from clientcard.customers import records
 from clientcard.customers.records import CUSTOMERS
 from clientcard.fields.service import Fields
@@ -202,7 +202,7 @@ class Find:
 
     def save(self, name: str, selection: Selection, *, replace: bool = False) -> None:
         """Save filters under a name; ``--segment NAME`` applies them, evaluated afresh."""
-        name = " ".join(name.split())
+        name = " ".join(entered(name, field="segment").split())
         if not name:
             raise ValidationError("segment", name, "a name")
         if selection.ids:
@@ -220,7 +220,8 @@ class Find:
             stored = (
                 selection if selection.segment is None else self.selection_in(session, selection)
             )
-            table.put({"id": id, "key": fold(name), "name": name, "selection": stored.to_json()})
+            kept = entered_all(stored.to_json(), field="segment")
+            table.put({"id": id, "key": fold(name), "name": name, "selection": kept})
 
     def segments(self) -> list[dict[str, Any]]:
         """Saved segments: ``{"name", "selection"}`` each, by name."""

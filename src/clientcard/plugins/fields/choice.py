@@ -15,11 +15,14 @@ from clientcard.core.errors import FieldValueError
 from clientcard.core.fields import FieldContext, FieldType
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.model import FieldDef, JSONValue
+from clientcard.core.text import nfc
 from clientcard.plugins.fields._common import titled
 
 
 def _fold(text: str) -> str:
-    return text.strip().casefold()
+    # composed first: a choice defined before text was composed on entry may be
+    # spelt with a combining accent, and the answer typed is composed
+    return nfc(text).strip().casefold()
 
 
 def _match(text: str, field: FieldDef) -> str | None:
