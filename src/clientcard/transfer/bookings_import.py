@@ -25,7 +25,8 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from itertools import islice, repeat
 from operator import itemgetter
@@ -474,15 +475,16 @@ class _Plan:
         lines = io.StringIO(text, newline="")
         first = lines.readline()
         delimiter = _delimiter(first)
-        header = next(csv.reader([first], delimiter=delimiter), [])
-        positions = self._header(header)
-        reader = csv.reader(lines, delimiter=delimiter)
-        try:
-            rows, numbers = self._read(reader, positions, len(header))
-        except csv.Error as exc:
-            raise ImportFileError(
-                f"{self.path}: line {reader.line_num + 1} cannot be read as CSV: {exc}"
-            ) from None
+        with cells_up_to(len(text)):
+            header = next(csv.reader([first], delimiter=delimiter), [])
+            positions = self._header(header)
+            reader = csv.reader(lines, delimiter=delimiter)
+            try:
+                rows, numbers = self._read(reader, positions, len(header))
+            except csv.Error as exc:
+                raise ImportFileError(
+                    f"{self.path}: line {reader.line_num + 1} cannot be read as CSV: {exc}"
+                ) from None
         self.rows = len(rows)
         if rows:
             columns = {at: list(map(itemgetter(at), rows)) for at in positions.values()}
@@ -942,6 +944,30 @@ def _detect(data: bytes, preferred: str) -> str | None:
     if any("cp1252" in m.could_be_from_charset for m in ties):
         return "cp1252"
     return str(codecs.lookup(best.encoding).name)
+
+
+@contextmanager
+def cells_up_to(size: int) -> Iterator[None]:
+    """The csv module's limit on one cell raised to ``size`` characters while a file of
+    that length is read, then put back.
+
+    The limit (131,072 by default, one for the whole process) would refuse a
+    long note the workspace itself accepted and exported.  A cell can be no
+    longer than the file, and the file is in memory already, whole: as the
+    file's length, the limit refuses nothing and lets no cell take more
+    memory than the file does.  The limit is put back unless someone else
+    changed it meanwhile (another thread reading a larger file).
+    """
+    before = csv.field_size_limit()
+    if size <= before:
+        yield
+        return
+    csv.field_size_limit(size)
+    try:
+        yield
+    finally:
+        if csv.field_size_limit() == size:
+            csv.field_size_limit(before)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -2,7 +2,8 @@
 
 The header row names each column's field, by key or by label, in any case
 (``--map COLUMN=FIELD`` for the rest); ``tags`` takes tags separated by
-commas; ``id``, ``status`` and ``tier`` (which ``clientcard export`` writes)
+commas (``\\,`` is a comma inside a tag: :func:`~clientcard.transfer.export.split_tags`);
+``id``, ``status`` and ``tier`` (which ``clientcard export`` writes)
 are read past.  Every cell goes through its field's type, exactly as a value
 typed on the command line does, after :func:`~clientcard.transfer.export.restore`
 takes off the apostrophe a CSV export put before a formula-like value, so an
@@ -54,10 +55,17 @@ from clientcard.transfer.bookings_import import (
     ImportRowsError,
     RowProblem,
     _delimiter,
+    cells_up_to,
     read_text,
     unordered_date,
 )
-from clientcard.transfer.export import FORMULA_STARTS, XLSX_UNGUARDED, neutralise, restore
+from clientcard.transfer.export import (
+    FORMULA_STARTS,
+    XLSX_UNGUARDED,
+    neutralise,
+    restore,
+    split_tags,
+)
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -322,23 +330,28 @@ def _csv_rows(
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]], str | None]:
     """The header, the rows, and the encoding read when not UTF-8."""
     text, encoding = read_text(path, encoding, region=region)
+    size = len(text)
     lines = io.StringIO(text, newline="")
+    del text  # (the StringIO holds its own copy)
     first = lines.readline()
     delimiter = _delimiter(first)
-    header = next(csv.reader([first], delimiter=delimiter), [])
+    with cells_up_to(size):
+        header = next(csv.reader([first], delimiter=delimiter), [])
     if not any(h.strip() for h in header):
         raise ImportFileError(f"{path}: the first row must name the columns; it is empty")
     reader = csv.reader(lines, delimiter=delimiter)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        try:
-            for number, cells in enumerate(reader, start=2):
-                if any(c.strip() for c in cells):
-                    yield number, cells
-        except csv.Error as exc:
-            raise ImportFileError(
-                f"{path}: line {reader.line_num + 1} cannot be read as CSV: {exc}"
-            ) from None
+        # a cell as long as the workspace's own export writes it (a long note)
+        with cells_up_to(size):
+            try:
+                for number, cells in enumerate(reader, start=2):
+                    if any(c.strip() for c in cells):
+                        yield number, cells
+            except csv.Error as exc:
+                raise ImportFileError(
+                    f"{path}: line {reader.line_num + 1} cannot be read as CSV: {exc}"
+                ) from None
 
     return header, rows(), encoding
 
@@ -520,7 +533,7 @@ class _Plan:
                 continue
             text = restore(cells[at])
             if key == TAGS:
-                tags = [t for t in (part.strip() for part in text.split(",")) if t]
+                tags = split_tags(text)
                 continue
             if not text.strip():
                 continue
@@ -633,7 +646,7 @@ class _Plan:
         if match in (None, "external_id"):
             external_id = values.get("external_id")
             if external_id is not None:
-                held = self.table.find("external_id", external_id)
+                held = records.holders(self.table, "external_id", external_id)
                 if held:
                     self._found_by = ("external_id", external_id)
                     return int(held[0])
@@ -777,7 +790,11 @@ class _Plan:
             )
         else:
             # another customer than the one the row updates (found by id or e-mail)
-            holder = [id for id in self.table.find("external_id", external_id) if id != existing]
+            holder = [
+                id
+                for id in records.holders(self.table, "external_id", external_id)
+                if id != existing
+            ]
             if holder:
                 hint = "" if self.update_existing else "; import with --update-existing to update"
                 found.append(

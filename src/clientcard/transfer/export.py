@@ -10,6 +10,7 @@ clientcard's import reads back).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import IO, Any, ClassVar
 
@@ -58,6 +59,56 @@ def restore(text: str) -> str:
     return text
 
 
+#: a comma (a separator, or one escaped as part of a tag) and the backslashes before it
+_COMMA = re.compile(r"(\\*),")
+_TRAILING = re.compile(r"\\+$")
+
+
+def join_tags(tags: Iterable[str]) -> str:
+    """Tags as one cell, separated by ``", "``, such that :func:`split_tags` gives them back.
+
+    A comma inside a tag is written ``\\,``.  A backslash is written as it is,
+    except just before a comma (the tag's own, or the separator after the tag),
+    where each is doubled: the rule of Windows command lines for quotes, chosen
+    because it leaves every other tag exactly as files before it wrote them.
+    """
+    given = list(tags)
+    cells = []
+    for at, tag in enumerate(given, start=1):
+        if "\\" in tag or "," in tag:
+            tag = _COMMA.sub(lambda m: m[1] * 2 + "\\,", tag)
+            if at < len(given):  # its last backslashes come just before the separator
+                tag = _TRAILING.sub(lambda m: m[0] * 2, tag)
+        cells.append(tag)
+    return ", ".join(cells)
+
+
+def split_tags(text: str) -> list[str]:
+    """The tags of a cell :func:`join_tags` wrote (or a person typed: ``"vip, regular"``).
+
+    Commas separate tags, but ``\\,`` is a comma inside one; ``n`` backslashes
+    before a comma are ``n // 2`` backslashes.  Backslashes anywhere else are
+    kept as they are, so files written before the rule read as they did.
+    """
+    if "\\" not in text:
+        return [t for t in (part.strip() for part in text.split(",")) if t]
+    tags: list[str] = []
+    current: list[str] = []
+    start = 0
+    for match in _COMMA.finditer(text):
+        slashes = len(match[1])
+        current.append(text[start : match.start()] + "\\" * (slashes // 2))
+        start = match.end()
+        if slashes % 2:
+            current.append(",")
+        else:
+            tags.append("".join(current))
+            current = []
+    current.append(text[start:])
+    tags.append("".join(current))
+    return [t for t in (tag.strip() for tag in tags) if t]
+
+
 @frozen
 class Column:
     """One column of an export: a field (or id, status, tier, tags) and its header."""
@@ -88,12 +139,12 @@ class ExportContext:
 
     def text(self, doc: Doc, column: Column) -> str:
         """The value as the field type exports it, as text it reads back ("" for none;
-        tags joined by ", ")."""
+        tags joined by :func:`join_tags`)."""
         value = self.value(doc, column)
         if value is None:
             return ""
         if column.key == "tags":
-            return ", ".join(value)
+            return join_tags(value)
         if column.field is None:
             return str(value)
         return self.schema.export_text(column.key, value)
