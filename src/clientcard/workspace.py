@@ -48,6 +48,7 @@ from clientcard.core.context import DATA_DIR, Context
 from clientcard.core.convert import to_json
 from clientcard.core.errors import ClientcardError, WorkspaceError
 from clientcard.core.fields import FieldContext
+from clientcard.core.files import replace_whole
 from clientcard.core.model import Customer
 from clientcard.core.plugins import CORE_KINDS, Kind, PluginHost
 from clientcard.core.store import Store, TableSpec
@@ -202,9 +203,13 @@ class Workspace:
         made = not where.exists()
         where.mkdir(parents=True, exist_ok=True)
         config = where / CONFIG_NAME
-        tmp = where / f".{CONFIG_NAME}.tmp"
-        tmp.write_text(CONFIG_TEMPLATE, encoding="utf-8")
-        tmp.replace(config)
+        try:
+            replace_whole(config, CONFIG_TEMPLATE.encode("utf-8"))
+        except OSError as exc:
+            if made:
+                with contextlib.suppress(OSError):
+                    where.rmdir()
+            raise WorkspaceError(f"cannot write {config}: {exc.strerror or exc}") from None
         try:
             created = cls(where, plugins=plugins)
             for key, value in (settings or {}).items():

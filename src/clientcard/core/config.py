@@ -25,6 +25,7 @@ import attrs
 from attrs import define, field, validators
 
 from clientcard.core.errors import ConfigError
+from clientcard.core.files import replace_whole
 
 CONFIG_NAME = "clientcard.toml"
 
@@ -163,11 +164,19 @@ class WorkspaceSettings:
     locale: str = "en"
 
 
+def _seconds(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not 0 <= value < float("inf"):  # (nan too)
+        raise ValueError("a number of seconds, 0 or more, such as 30")
+
+
 @define(frozen=True)
 class StorageSettings:
-    """``[storage]``: which backend keeps the data."""
+    """``[storage]``: which backend keeps the data, and how long to wait for it."""
 
     backend: str = names("storage_backends", "tinydb")
+    #: seconds to wait for another process's hold on the workspace (a write, a long
+    #: import) before giving up with a message naming it; 0 gives up at once
+    lock_timeout: float = field(default=30.0, validator=_seconds)
 
 
 @define(frozen=True)
@@ -452,6 +461,8 @@ class ConfigFile:
         return True
 
     def _save(self, doc: Any) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text(_spaced(doc.as_string()), encoding="utf-8")
-        tmp.replace(self.path)
+        try:
+            replace_whole(self.path, _spaced(doc.as_string()).encode("utf-8"))
+        except OSError as exc:
+            # a full disk, a read-only file: the file is as it was, and nothing is left
+            raise ConfigError(f"cannot write {self.path.name}: {exc.strerror or exc}") from None
