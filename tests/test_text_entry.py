@@ -67,6 +67,8 @@ def test_lone_surrogates_in_a_card_s_text_are_refused(workspace: Workspace, tmp_
         ("tags", lambda: workspace.add_tags(["\ud800"], [ann])),
         ("label", lambda: workspace.add_field("shoe", type="text", label="\ud800")),
         ("workspace.locale", lambda: workspace.set_setting("workspace.locale", "\udcff")),
+        ("reason", lambda: workspace.set_status([ann], "loyal", reason="\udcff")),
+        ("status", lambda: workspace.set_status([ann], "\udcff")),
     ]
     for field, attempt in attempts:
         with pytest.raises(ValidationError, match=f"^{field}: .*{UNICODE}"):

@@ -23,6 +23,7 @@ from clientcard.core.convert import customer_from_doc
 from clientcard.core.errors import ValidationError
 from clientcard.core.memory import gc_paused
 from clientcard.core.store import Doc, ReadSession, TableSpec, WriteSession, find_docs
+from clientcard.core.text import entered
 from clientcard.customers import records
 from clientcard.customers.records import CUSTOMERS
 from clientcard.status.classify import (
@@ -210,6 +211,8 @@ class Status:
 
         The status must be one the configured rule set knows.  Returns the changes.
         """
+        status = entered(status, field=dimension)
+        reason = entered(reason, field="reason")
         configured = self.rule_set(dimension)
         if configured is not None:
             rules, settings = configured
