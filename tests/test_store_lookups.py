@@ -3,6 +3,7 @@ the documents, with later changes laid over it; and the look-alike check that us
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,8 @@ def test_without_a_matching_file_the_documents_answer(open_store: Any, tmp_path:
     assert lookup(open_store(), "email", "a@x.it") == [1]  # no snapshot yet: loaded
     store.compact()
     snapshot = tmp_path / "data" / "people.json"
-    snapshot.write_bytes(snapshot.read_bytes().replace(b"a@x.it", b"z@x.it"))  # by hand
+    edited = snapshot.read_bytes().replace(b"a@x.it", b"z@x.it")  # by hand, dropping the
+    snapshot.write_bytes(re.sub(rb'"crc":"[0-9a-f]{8}",', b"", edited, count=1))  # seal
     reader = open_store()
     assert lookup(reader, "email", "a@x.it") == []
     assert lookup(reader, "email", "z@x.it") == [1]

@@ -143,6 +143,27 @@ class Store(Protocol):
     def close(self) -> None:
         """Release files and locks."""
 
+    def check(self, repair: bool = False) -> list[Finding]:
+        """Verify what the backend holds: every file or table it keeps, what each one
+        proves about the others, its id counters and its caches.
+
+        Each problem is one :class:`Finding`.  With ``repair``, what can be derived
+        from the data (caches, indexes) is rebuilt and marked ``repaired``; data is
+        never guessed at.  Reads whatever it needs afresh, under the lock.
+        """
+
+
+@frozen
+class Finding:
+    """One problem a check found: one line naming the file or record, what is wrong
+    and what to do about it."""
+
+    message: str
+    #: derivable from the data (a cache): ``check --repair`` rebuilds it
+    repairable: bool = False
+    #: rebuilt by the check that found it
+    repaired: bool = False
+
 
 def holder(table: Table, doc: Doc, field: str) -> int | None:
     """The id of another document holding ``doc``'s value of a unique ``field``, if any."""

@@ -9,8 +9,10 @@ load in a fraction of that.  Which fields a table keeps is its
 The file (``<group>.columns``) holds, per table, the document ids as one
 array and each column dictionary-encoded: the distinct values (JSON) and one
 array of codes into them.  A header records the snapshot it was written with
-(size and modification time) and its journal sequence number, like the keys
-file: a file that does not match is ignored and the group loaded whole.
+(size and modification time, and its checksum) and its journal sequence
+number, like the keys file: a file that does not match is ignored and the
+group loaded whole.  The header is sealed (:mod:`.seal`): its checksum covers
+the rest of the header and every array, so a damaged file is ignored too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import orjson
 
 from clientcard.core.store import Doc, columns_of
+from clientcard.plugins.storage import seal
 from clientcard.plugins.storage.memory import Undo, undo_all
 
 MAGIC = b"clientcard-columns 1\n"
@@ -197,7 +200,8 @@ def _encode_column(values: list[Any]) -> tuple[list[Any], array[int]]:
 
 
 def dump(tables: dict[str, ColumnTable], stamp: dict[str, Any]) -> bytes:
-    """The file's bytes for these tables; ``stamp`` (snapshot identity, seq) goes in the header."""
+    """The file for these tables; ``stamp`` (snapshot identity, seq) goes in the sealed
+    header."""
     blobs: list[bytes] = []
     offset = 0
 
@@ -218,14 +222,19 @@ def dump(tables: dict[str, ColumnTable], stamp: dict[str, Any]) -> bytes:
             columns[field] = {"values": distinct, "codes": blob(codes)}
         described[name] = {"ids": blob(array("q", view["id"])), "columns": columns}
     header = orjson.dumps({**stamp, "byteorder": sys.byteorder, "tables": described})
-    return b"".join([MAGIC, _HEADER_SIZE.pack(len(header)), header, *blobs])
+    sealed = seal.seal(header, blobs)
+    size = len(seal.KEY) + 8 + len(sealed[2])
+    return b"".join([MAGIC, _HEADER_SIZE.pack(size), *sealed])
 
 
 def load(data: bytes, source: Path) -> tuple[dict[str, Any], dict[str, ColumnTable]] | None:
-    """The header and tables of a columns file; None when it is not one this version reads."""
+    """The header and tables of a columns file; None when it is not one this version
+    reads, or it is damaged (its seal does not hold)."""
     if not data.startswith(MAGIC):
         return None
     start = len(MAGIC) + _HEADER_SIZE.size
+    if not seal.check(data, start):
+        return None
     try:
         (size,) = _HEADER_SIZE.unpack_from(data, len(MAGIC))
         header = orjson.loads(data[start : start + size])

@@ -1,11 +1,12 @@
 """The lookups file: a group's ``TableSpec.lookups`` fields, folded, with the ids holding
 each value, so that ``Table.lookup`` answers without loading the documents.
 
-``<group>.lookups`` is text: a header line with the snapshot's stamp, then one
-line per (table, field, folded value, id), ``table␟field␟value␟id``, sorted as
-bytes.  A lookup reads the file and binary-searches it (a few microseconds at
-100,000 customers, against ~50 ms to read their columns file); the changes the
-journal made since are laid over the answer by the store.  Folding is
+``<group>.lookups`` is text: a header line with the snapshot's stamp, sealed
+(:mod:`.seal`: its checksum covers the rest of the file), then one line per
+(table, field, folded value, id), ``table␟field␟value␟id``, sorted as bytes.
+A lookup reads the file and binary-searches it (a few microseconds at 100,000
+customers, against ~50 ms to read their columns file); the changes the journal
+made since are laid over the answer by the store.  Folding is
 :func:`clientcard.core.text.fold`: it collapses every whitespace character,
 so a folded value never holds the separator (U+001F counts as whitespace).
 """
@@ -19,6 +20,7 @@ import orjson
 
 from clientcard.core.store import Doc
 from clientcard.core.text import fold
+from clientcard.plugins.storage import seal
 
 MAGIC = b"clientcard-lookups 1 "
 SEP = "\x1f"
@@ -36,7 +38,8 @@ def folded(value: Any) -> str | None:
 def dump(
     tables: Mapping[str, tuple[tuple[str, ...], Iterable[Doc]]], stamp: dict[str, Any]
 ) -> bytes:
-    """The file for ``tables`` (name → (fields, documents)); ``stamp`` goes in the header."""
+    """The file for ``tables`` (name → (fields, documents)); ``stamp`` goes in the
+    sealed header."""
     lines: list[str] = []
     for name, (fields, docs) in tables.items():
         docs = list(docs)
@@ -48,7 +51,7 @@ def dump(
                     lines.append(f"{head}{key}{SEP}{doc['id']}\n")
     # sorted as bytes: UTF-8 keeps code-point order, which is how str sorts
     lines.sort()
-    return MAGIC + orjson.dumps(stamp) + b"\n" + "".join(lines).encode()
+    return b"".join([MAGIC, *seal.seal(orjson.dumps(stamp), [b"\n", "".join(lines).encode()])])
 
 
 class LookupFile:
@@ -58,12 +61,15 @@ class LookupFile:
         self.data = data
         end = data.find(b"\n")
         self.stamp: dict[str, Any] = orjson.loads(data[len(MAGIC) : end])
+        self.stamp.pop("crc", None)  # the seal, checked by read()
         self.body = end + 1
 
     @classmethod
     def read(cls, data: bytes) -> LookupFile | None:
         """The file, or None when it is not one this version reads (or is damaged)."""
         if not data.startswith(MAGIC) or not data.endswith(b"\n"):
+            return None
+        if not seal.check(data, len(MAGIC)):
             return None
         try:
             return cls(data)

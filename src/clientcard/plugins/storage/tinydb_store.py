@@ -29,7 +29,7 @@ import os
 import warnings
 from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
@@ -40,11 +40,12 @@ import orjson
 from clientcard.core.errors import StoreError
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.memory import gc_paused
-from clientcard.core.store import Doc, Store, TableSpec, columns_of
+from clientcard.core.store import Doc, Finding, Store, TableSpec, columns_of
 from clientcard.plugins.storage import columns as column_file
-from clientcard.plugins.storage import lookups, snapshot
-from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, fsync_dir, loads
+from clientcard.plugins.storage import integrity, lookups, seal, snapshot
+from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, fsync_dir
 from clientcard.plugins.storage.columns import ColumnTable
+from clientcard.plugins.storage.integrity import Proofs
 from clientcard.plugins.storage.journal import Journal, Record, encode
 from clientcard.plugins.storage.lock import WorkspaceLock
 from clientcard.plugins.storage.memory import MemoryTable, TableKeys, Undo, undo_all
@@ -95,7 +96,9 @@ class Group:
     ``columns``: only the cached columns, current up to ``columns_seq``.
     """
 
-    def __init__(self, name: str, path: Path, specs: list[TableSpec]) -> None:
+    def __init__(
+        self, name: str, path: Path, specs: list[TableSpec], proofs: Proofs | None = None
+    ) -> None:
         self.name = name
         self.storage = AtomicJSONStorage(path)
         self.keys_path = path.with_suffix(".keys.json")
@@ -119,6 +122,13 @@ class Group:
         self.columns_identity: tuple[int, int, int] | None = None
         #: changes whenever what this process sees of the group may have changed
         self.revision = 0
+        #: what the journal proves about the files (shared by the store's groups)
+        self.proofs = proofs or Proofs(path.parent / "journal")
+        #: caches found unusable ("keys", "lookups", "columns") and why: the next whole
+        #: load writes them afresh
+        self.stale: dict[str, str] = {}
+        #: the snapshot's meta document, and the file identity it was read for
+        self._meta: tuple[tuple[int, int, int] | None, dict[str, Any] | None] | None = None
 
     def current_identity(self) -> tuple[int, int, int] | None:
         try:
@@ -132,34 +142,40 @@ class Group:
         return self.storage.path.with_name(f".{self.storage.path.name}.{seq}.pending")
 
     def load_snapshot(self, pending_seq: int | None = None) -> None:
-        """Read the snapshot (or, for a big commit not yet installed, its pending file)."""
+        """Read the snapshot (or, for a big commit not yet installed, its pending file),
+        checked against its seal and against what the journal says it holds."""
         with gc_paused():
             identity = self.current_identity()
-            source = self.storage
+            source = self.storage.path
             if pending_seq is not None and self.pending_path(pending_seq).exists():
-                source = AtomicJSONStorage(self.pending_path(pending_seq))
-            data = source.read() or {}
+                source = self.pending_path(pending_seq)
+            data = snapshot.load(source)
+            if data is None:
+                self.proofs.absent(self)  # an empty table, unless it held documents
+                data = {}
             meta = data.pop(META_TABLE, {}).get("1", {})
             for name, table in self.tables.items():
-                table.load(data.get(name, {}), source.path)
+                table.load(data.get(name, {}), source)
                 table.next_id = max(table.next_id, int(meta.get("next_ids", {}).get(name, 1)))
-            self.seq = int(meta.get("seq", 0))
+            seq = int(meta.get("seq", 0))
+            self.proofs.snapshot_read(self, source, seq)
+            self.seq = seq
             self.file_identity = identity
             self.loaded = True
             self.revision += 1
             # keys and cached columns already in memory are kept: changes keep
             # them current, and a compaction writes them without rebuilding them
 
-    def _snapshot(self, seq: int) -> bytes:
+    def _snapshot(self, seq: int) -> list[bytes]:
         meta = {"seq": seq, "next_ids": {n: t.next_id for n, t in self.tables.items()}}
         tables = {name: t.ordered() for name, t in self.tables.items()}
-        return snapshot.encode(tables, meta, self.scanned)
+        return snapshot.encode_pieces(tables, meta, self.scanned)
 
     def write_snapshot(self, seq: int) -> None:
         atomic_write(self.storage.path, self._snapshot(seq))
         self._written(seq)
 
-    def pending(self, seq: int) -> tuple[Path, bytes]:
+    def pending(self, seq: int) -> tuple[Path, list[bytes]]:
         """The snapshot at ``seq`` and where a big commit writes it beside the current one."""
         return self.pending_path(seq), self._snapshot(seq)
 
@@ -175,30 +191,13 @@ class Group:
         self.file_identity = self.current_identity()
         # every group, unique fields or not: its id counters let a write add
         # documents without loading the group
-        known = self.keys if self.keys_seq == seq else None
-        keys = {
-            name: {
-                "next_id": t.next_id,
-                "unique": known[name].forward if known else t.unique_values(),
-            }
-            for name, t in self.tables.items()
-        }
-        stamp = {"snapshot": self.content_identity(), "seq": seq}
-        atomic_write(self.keys_path, orjson.dumps({**stamp, "tables": keys}))
-        if self.lookup_fields:
-            docs = {
-                name: (fields, self.tables[name].ordered().values())
-                for name, fields in self.lookup_fields.items()
-            }
-            atomic_write(self.lookups_path, lookups.dump(docs, stamp))
-        if self.column_names:
-            cached = self.columns if self.columns_seq == seq else None
-            tables = {
-                name: (cached or {}).get(name)
-                or ColumnTable.of(names, self.tables[name].ordered().values())
-                for name, names in self.column_names.items()
-            }
-            atomic_write(self.columns_path, column_file.dump(tables, stamp))
+        self.stale.clear()
+        self._write_caches(
+            ("keys", "lookups", "columns"),
+            seq,
+            known=self.keys if self.keys_seq == seq else None,
+            cached=self.columns if self.columns_seq == seq else None,
+        )
         # what stays in memory matches the new files (what does not is dropped)
         if self.keys is not None and self.keys_seq == seq:
             self.keys_identity = self.file_identity
@@ -209,30 +208,162 @@ class Group:
         else:
             self.columns = None
 
+    def _write_caches(
+        self,
+        kinds: Collection[str],
+        seq: int,
+        known: dict[str, TableKeys] | None = None,
+        cached: dict[str, ColumnTable] | None = None,
+    ) -> set[str]:
+        """Write these caches from the loaded documents (``known`` keys and ``cached``
+        columns, current at ``seq``, spare rebuilding them), sealed and stamped with the
+        snapshot in place and ``seq``; return the kinds written.  A cache is optional:
+        one that cannot be written is left out (its old file names another snapshot, or
+        was unusable already) and the next process loads the group whole."""
+        stamp = self.stamp(seq)
+        files: dict[str, tuple[Path, Callable[[], bytes | list[bytes]]]] = {}
+        if "keys" in kinds:
+            files["keys"] = self.keys_path, lambda: self._keys_file(stamp, known)
+        if "lookups" in kinds and self.lookup_fields:
+            docs = {
+                name: (fields, self.tables[name].ordered().values())
+                for name, fields in self.lookup_fields.items()
+            }
+            files["lookups"] = self.lookups_path, lambda: lookups.dump(docs, stamp)
+        if "columns" in kinds and self.column_names:
+            tables = {
+                name: (cached or {}).get(name)
+                or ColumnTable.of(names, self.tables[name].ordered().values())
+                for name, names in self.column_names.items()
+            }
+            files["columns"] = self.columns_path, lambda: column_file.dump(tables, stamp)
+        written = set()
+        for kind, (path, build) in files.items():
+            try:
+                atomic_write(path, build())
+            except OSError:
+                continue
+            written.add(kind)
+            self.stale.pop(kind, None)
+        return written
+
+    def _keys_file(self, stamp: dict[str, Any], known: dict[str, TableKeys] | None) -> list[bytes]:
+        keys = {
+            name: {
+                "next_id": t.next_id,
+                "unique": known[name].forward if known else t.unique_values(),
+            }
+            for name, t in self.tables.items()
+        }
+        return seal.seal(orjson.dumps({**stamp, "tables": keys}))
+
+    def save_caches(self) -> set[str]:
+        """Write afresh, from the loaded documents, the caches found unusable, stamped
+        with the journal position the documents reflect (readers replay only what came
+        after); return the kinds written.  Called after a whole load that no change of
+        the current write has touched yet."""
+        if not self.loaded or not self.stale:
+            return set()
+        return self._write_caches(set(self.stale), self.seq)
+
     def content_identity(self) -> tuple[int, int] | None:
         """Size and modification time: survives a copy that keeps times (cp -p, backups),
         changes with any edit.  The inode would not survive copying a workspace."""
         identity = self.current_identity()
         return None if identity is None else identity[1:]
 
-    def load_keys(self) -> bool:
-        """Read the keys file; False when it does not match the snapshot (load it whole)."""
+    def meta(self) -> dict[str, Any] | None:
+        """The snapshot's meta document (its checksum, sequence number, id counters),
+        read from its first line; None without a snapshot in this layout."""
+        identity = self.current_identity()
+        if self._meta is None or self._meta[0] != identity:
+            found = snapshot.read_meta(self.storage.path) if identity else None
+            self._meta = identity, found
+        return self._meta[1]
+
+    def stamp(self, seq: int) -> dict[str, Any]:
+        """What a cache written now records: the snapshot (size and time, checksum) and
+        the journal position it reflects."""
+        meta = self.meta()
+        return {
+            "snapshot": self.content_identity(),
+            "snapshot_crc": None if meta is None else meta.get("crc"),
+            "seq": seq,
+        }
+
+    def caches(self) -> dict[str, Path]:
+        """This group's cache files, by kind."""
+        found = {"keys": self.keys_path}
+        if self.lookup_fields:
+            found["lookups"] = self.lookups_path
+        if self.column_names:
+            found["columns"] = self.columns_path
+        return found
+
+    def cache_paths(self) -> list[Path]:
+        """Every cache file a snapshot of this group may have beside it."""
+        return [self.keys_path, self.lookups_path, self.columns_path]
+
+    def scratch(self) -> Group:
+        """An empty group on the same files (to read them apart from this one)."""
+        return Group(self.name, self.storage.path, list(self.specs.values()), self.proofs)
+
+    def _unusable(self, kind: str, why: str) -> bool:
+        self.stale[kind] = why
+        return False
+
+    def _matches(self, kind: str, stamp: dict[str, Any]) -> bool:
+        """Whether a cache's stamp names the snapshot in place (else it is stale).  A
+        cache ahead of the journal, or beside a snapshot older than the journal says,
+        is an error: it proves changes are lost."""
         identity = self.content_identity()
+        meta = self.meta()
+        if tuple(stamp.get("snapshot") or ()) != (identity or ()) or (
+            meta is not None and stamp.get("snapshot_crc") != meta.get("crc")
+        ):
+            name = self.storage.path.name
+            return self._unusable(kind, f"was written for another version of {name}")
+        if identity is None:
+            self.proofs.absent(self)
+        elif meta is not None:
+            self.proofs.snapshot_read(self, self.storage.path, int(meta.get("seq", 0)))
+        self.proofs.not_ahead(self.caches()[kind], int(stamp["seq"]))
+        return True
+
+    @staticmethod
+    def _damage(data: bytes, at: int) -> str:
+        if seal.sealed_at(data, at) is None:
+            return "has no checksum (an older version wrote it) or is damaged"
+        return "is damaged (its checksum does not match)"
+
+    def load_keys(self) -> bool:
+        """Read the keys file; False when it cannot be used (load the group whole):
+        missing, damaged, or written for another snapshot.  Its id counters never go
+        below the snapshot's."""
         try:
-            data = loads(self.keys_path.read_bytes(), self.keys_path)
+            raw: bytes | None = self.keys_path.read_bytes()
         except FileNotFoundError:
-            data = None
-        if data is None:
-            if identity is not None:
-                return False  # a snapshot without keys: written by a crash or by hand
-            data = {"snapshot": None, "seq": 0, "tables": {}}
-        elif tuple(data.get("snapshot") or ()) != (identity or ()):
-            return False
+            raw = None
+            if self.current_identity() is not None:
+                # a snapshot without keys: a crash between the two, or a hand
+                return self._unusable("keys", "is missing")
+            self.proofs.absent(self)
+        except OSError as exc:
+            return self._unusable("keys", f"cannot be read ({exc.strerror or exc})")
+        data: dict[str, Any] = {"seq": 0, "tables": {}}
+        if raw is not None:
+            found = integrity.sealed_json(raw)
+            if found is None:
+                return self._unusable("keys", self._damage(raw, 0))
+            if not self._matches("keys", found):
+                return False
+            data = found
         tables = data["tables"]
+        floors = (self.meta() or {}).get("next_ids", {})
         self.keys = {
             name: TableKeys(
                 spec,
-                int(tables.get(name, {}).get("next_id", 1)),
+                max(int(tables.get(name, {}).get("next_id", 1)), int(floors.get(name, 1))),
                 tables.get(name, {}).get("unique", {}),
             )
             for name, spec in self.specs.items()
@@ -242,24 +373,28 @@ class Group:
         return True
 
     def load_columns(self) -> bool:
-        """Read the columns file; False when it does not match the snapshot (load it whole)."""
-        identity = self.content_identity()
+        """Read the columns file; False when it cannot be used (load the group whole)."""
         try:
-            data = self.columns_path.read_bytes()
+            data: bytes | None = self.columns_path.read_bytes()
         except FileNotFoundError:
             data = None
+            if self.current_identity() is not None:
+                return self._unusable("columns", "is missing")
+            self.proofs.absent(self)
+        except OSError as exc:
+            return self._unusable("columns", f"cannot be read ({exc.strerror or exc})")
         found: tuple[dict[str, Any], dict[str, ColumnTable]] | None
         if data is None:
-            if identity is not None:
-                return False
             empty = {n: ColumnTable(names, [], {}) for n, names in self.column_names.items()}
             found = {"seq": 0}, empty
         else:
             found = column_file.load(data, self.columns_path)
-            if found is None or tuple(found[0].get("snapshot") or ()) != (identity or ()):
+            if found is None:
+                return self._unusable("columns", self._damage(data, len(column_file.MAGIC) + 8))
+            if not self._matches("columns", found[0]):
                 return False
             if {n: t.names for n, t in found[1].items()} != self.column_names:
-                return False  # written for other columns (another version)
+                return self._unusable("columns", "was written for other columns")
         header, self.columns = found
         self.columns_seq = int(header["seq"])
         self.revision += 1
@@ -271,29 +406,22 @@ class Group:
         identity = self.content_identity()
         if self._lookups is not None and self._lookups[0] == identity:
             return self._lookups[1]
+        found = None
         try:
-            found = lookups.LookupFile.read(self.lookups_path.read_bytes())
+            data = self.lookups_path.read_bytes()
         except FileNotFoundError:
-            found = None
-        if found is not None and tuple(found.stamp.get("snapshot") or ()) != (identity or ()):
-            found = None
+            if identity is not None:
+                self._unusable("lookups", "is missing")
+        except OSError as exc:
+            self._unusable("lookups", f"cannot be read ({exc.strerror or exc})")
+        else:
+            found = lookups.LookupFile.read(data)
+            if found is None:
+                self._unusable("lookups", self._damage(data, len(lookups.MAGIC)))
+            elif not self._matches("lookups", found.stamp):
+                found = None
         self._lookups = identity, found
         return found
-
-    def save_columns(self) -> None:
-        """Write the columns file afresh from the loaded documents, when it was missing or
-        written for other columns.  Stamped with the journal position the documents
-        reflect, so readers replay only what came after.  A cache: failing to write it
-        only costs the next process a whole load."""
-        if not self.column_names or not self.loaded:
-            return
-        stamp = {"snapshot": self.content_identity(), "seq": self.seq}
-        tables = {
-            name: ColumnTable.of(names, self.tables[name].ordered().values())
-            for name, names in self.column_names.items()
-        }
-        with suppress(OSError):
-            atomic_write(self.columns_path, column_file.dump(tables, stamp))
 
     def size(self) -> int:
         identity = self.current_identity()
@@ -528,12 +656,14 @@ class TinyDBStore(Store):
         by_group: dict[str, list[TableSpec]] = {}
         for spec in specs:
             by_group.setdefault(spec.group, []).append(spec)
+        self.journal = Journal(data_dir / "journal")
+        #: what the journal proves about the other files: every group checks against it
+        self.proofs = Proofs(self.journal.path)
         self.groups = {
-            name: Group(name, data_dir / f"{name}.json", group_specs)
+            name: Group(name, data_dir / f"{name}.json", group_specs, self.proofs)
             for name, group_specs in by_group.items()
         }
         self.group_of = {spec.name: self.groups[spec.group] for spec in specs}
-        self.journal = Journal(data_dir / "journal")
         self.lock = WorkspaceLock(data_dir / "lock")
         #: inode of the journal read so far, the offset after its last good record,
         #: its last sequence number, and the groups it touches
@@ -542,7 +672,6 @@ class TinyDBStore(Store):
         #: reused by a later journal, so an equal number really means the same file
         self._journal_fd: int | None = None
         self._journal_offset = 0
-        self._journal_seq = 0
         self._journal_groups: set[str] = set()
         self._session: Session | None = None
         #: where the journal ended before this process's last commit, and that commit:
@@ -550,6 +679,16 @@ class TinyDBStore(Store):
         self._committed: tuple[int, Record] | None = None
 
     # -- keeping memory in step with the files ---------------------------------
+
+    @property
+    def _journal_seq(self) -> int:
+        """The journal's last sequence number (kept in :attr:`proofs`, which checks
+        every file read against it)."""
+        return self.proofs.seq
+
+    @_journal_seq.setter
+    def _journal_seq(self, seq: int) -> None:
+        self.proofs.seq = seq
 
     def _sync(self) -> None:
         """Bring what is in memory up to date with what other processes committed."""
@@ -566,6 +705,8 @@ class TinyDBStore(Store):
             self._untrack_journal()
             self._journal_offset = 0
             self._journal_groups = set()
+            self._forget_journal()
+            self._check_memory()
             return
         ino, size = identity
         if ino != self._journal_ino or size < self._journal_offset:
@@ -573,17 +714,37 @@ class TinyDBStore(Store):
             self._journal_offset = 0
             self._journal_groups = set()
         if size != self._journal_offset or self._journal_offset == 0:
+            if self._journal_offset == 0:
+                self._forget_journal()
             records, end, _ = self.journal.read(self._journal_offset)
             self._apply(records)
             self._journal_offset = end
+            self._check_memory()
+
+    def _forget_journal(self) -> None:
+        """The journal is read from its start: what it proves is read afresh."""
+        self._journal_seq = 0
+        self.proofs.base = {}
+
+    def _check_memory(self) -> None:
+        """What this process read earlier cannot be newer than the journal: if it is,
+        the journal lost records since (emptied, or replaced by an older copy)."""
+        for group in self.groups.values():
+            for seq, there in (
+                (group.seq, group.loaded),
+                (group.keys_seq, group.keys is not None),
+                (group.columns_seq, group.columns is not None),
+            ):
+                if there:
+                    self.proofs.not_ahead(group.storage.path, seq)
 
     def _track_journal(self) -> None:
         """Remember (and hold open) the journal file now at the path."""
         self._untrack_journal()
         try:
             fd = os.open(self.journal.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return
+        except OSError:
+            return  # gone, or unreadable: reading it says which, in one line
         self._journal_fd, self._journal_ino = fd, os.fstat(fd).st_ino
 
     def _untrack_journal(self) -> None:
@@ -594,6 +755,8 @@ class TinyDBStore(Store):
     def _apply(self, records: list[Record]) -> None:
         for record in records:
             self._journal_seq = record.seq
+            if record.base is not None:
+                self.proofs.base = dict(record.base)
             for group in self.groups.values():
                 group.apply(record)
             for table_name in {op[0] for op in record.ops}:
@@ -649,6 +812,11 @@ class TinyDBStore(Store):
             return None
         if table is None:
             return None
+        try:
+            self.proofs.snapshot_read(group, group.storage.path, table.seq)
+        except StoreError:
+            table.close()
+            raise
         changed = self._changes_since(group, name, table.seq)
         if changed is None:
             table.close()
@@ -683,7 +851,9 @@ class TinyDBStore(Store):
         if group.load_keys():
             self._replay(group)
         if group.keys is None:  # stale, or a big commit since (see Group.apply)
+            group.stale.setdefault("keys", "does not reflect the snapshot in place")
             self.load(group, self._session)
+            self._save_caches(group, self._session)
 
     def load_columns(self, group: Group, session: Session | None) -> None:
         """Have the cached columns of a group in memory (else the whole group)."""
@@ -692,14 +862,21 @@ class TinyDBStore(Store):
         if group.load_columns():
             self._replay(group)
         if group.columns is None:  # stale, or a big commit since (see Group.apply)
+            group.stale.setdefault("columns", "does not reflect the snapshot in place")
             self.load(group, session)
-            if session is None or not session.ops:
-                group.save_columns()  # so that the next process need not load it whole
+            self._save_caches(group, session)
             return
         if session is not None:
             for table_name, id, doc in session.ops:
                 if table_name in group.columns:
                     session.undo.append(group.columns[table_name].set(int(id), doc))
+
+    def _save_caches(self, group: Group, session: Session | None) -> None:
+        """After a whole load forced by an unusable cache: write it afresh, so that
+        the next process need not load the group whole too.  Not once the write has
+        changed something: the files must hold only what is committed."""
+        if session is None or (not session.ops and not session.moved):
+            group.save_caches()
 
     # -- the Store protocol ------------------------------------------------------
 
@@ -840,8 +1017,22 @@ class TinyDBStore(Store):
             )
 
     def _restart_journal(self, seq: int) -> None:
-        """Every change is in the snapshots: start a new journal, drop pending leftovers."""
-        self._journal_offset = self.journal.reset(seq)
+        """Every change is in the snapshots: start a new journal, drop pending leftovers.
+
+        The new journal's base record names every snapshot that exists and the change
+        it holds at least (the groups just written hold ``seq``): what proves, later,
+        that a missing or emptied snapshot is lost data and not an empty table.
+        """
+        snapshots = dict(self.proofs.base)
+        for group in self.groups.values():
+            if group.name in self._journal_groups:
+                snapshots[group.name] = seq
+            elif group.name not in snapshots and group.size() > 0:
+                # a journal written before base records: what the file itself says
+                meta = group.meta()
+                snapshots[group.name] = int(meta.get("seq", 0)) if meta else 0
+        self._journal_offset = self.journal.reset(seq, snapshots)
+        self.proofs.base = snapshots
         self._track_journal()
         self._journal_groups = set()
         for leftover in self.dir.glob(".*.pending"):
@@ -874,6 +1065,35 @@ class TinyDBStore(Store):
                 self.load(group)
                 group.write_snapshot(seq)
             self._restart_journal(seq)
+
+    # -- verification --------------------------------------------------------------
+
+    def in_write(self) -> bool:
+        """Whether a write of this store is under way (in this thread, which holds it)."""
+        return self._session is not None
+
+    def forget(self) -> None:
+        """Drop everything read from the files: the next operation reads them afresh."""
+        self._untrack_journal()
+        self._journal_offset = 0
+        self._journal_groups = set()
+        self._forget_journal()
+        for group in self.groups.values():
+            group.loaded = False
+            group.keys = group.columns = None
+            group._lookups = None
+            group.stale.clear()
+            group.revision += 1
+
+    def sync(self) -> None:
+        """Read what other processes committed (the caller holds the lock)."""
+        self._sync()
+
+    def check(self, repair: bool = False) -> list[Finding]:
+        """Verify every file of the data directory against its checksum and against
+        what the others prove; compare each cache with the documents (see
+        :mod:`.integrity`).  With ``repair``, unusable caches are written afresh."""
+        return integrity.check(self, repair)
 
     def close(self) -> None:
         self._untrack_journal()
