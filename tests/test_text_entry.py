@@ -15,6 +15,7 @@ import pytest
 
 from clientcard import DuplicateError, Selection, ValidationError, Workspace
 from clientcard.customers.tags import TAGS
+from clientcard.transfer.bookings_import import ImportRowsError
 from conftest import RunCLI
 from test_cli_customers import assert_user_error
 
@@ -174,3 +175,33 @@ def test_values_stored_decomposed_before_compare_composed(workspace: Workspace) 
     assert new.tags == (NFD,)  # the spelling first used, not a second tag
     assert workspace.add_tags([NFC], [old]) == 0  # it has the tag already
     assert workspace.tags() == [(NFD, 2)]
+
+
+def test_a_booking_external_id_in_two_spellings_is_one(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    ann = workspace.add_customer("Ann", external_id="C1").id
+    first = workspace.record_booking(ann, "2025-03-01", external_id=NFD)
+    assert first["external_id"] == NFC
+    with pytest.raises(DuplicateError, match="is already recorded"):
+        workspace.record_booking(ann, "2025-03-02", external_id=NFC)
+    path = tmp_path / "bookings.csv"
+    path.write_text(f"customer,date,external_id\nC1,2025-03-03,{NFD}\n", encoding="utf-8")
+    with pytest.raises(ImportRowsError, match="already recorded"):
+        workspace.import_bookings(path)
+    assert len(workspace.activity("booking")) == 1
+
+
+def test_bookings_find_what_was_stored_decomposed(workspace: Workspace, tmp_path: Path) -> None:
+    old = workspace.add_customer("Old").id
+    _plant(workspace, old, external_id=NFD)
+    workspace.record_booking(old, "2025-03-01", external_id="B1")
+    with workspace.ctx.write() as session:  # a booking id as an older version kept it
+        table = session.table("bookings")
+        table.put({**table.get(1), "external_id": "B" + NFD})
+    with pytest.raises(DuplicateError, match="is already recorded"):
+        workspace.record_booking(old, "2025-03-02", external_id="B" + NFC)
+    path = tmp_path / "bookings.csv"
+    path.write_text(f"customer,date\n{NFC},2025-03-03\n", encoding="utf-8")
+    assert workspace.import_bookings(path).bookings == 1
+    assert [b["customer_id"] for b in workspace.activity("booking")] == [old, old]

@@ -23,7 +23,8 @@ from attrs import frozen
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.fields import FieldContext, FieldSchema, FieldType
 from clientcard.core.model import FieldDef
-from clientcard.core.store import Doc, TableSpec, WritableTable, holder
+from clientcard.core.store import Doc, TableSpec, WritableTable
+from clientcard.customers.records import other_holder
 from clientcard.fields import dates
 
 ACTIVITY_GROUP = "activity"
@@ -296,8 +297,9 @@ def check_values(kind: ActivityKind, doc: Doc) -> None:
 
 
 def check_external_id(table: WritableTable, kind: ActivityKind, doc: Doc, row: int | None) -> None:
-    """Refuse an ``external_id`` another activity of this kind already has."""
-    other = holder(table, doc, "external_id")
+    """Refuse an ``external_id`` another activity of this kind already has (in either
+    spelling of its accents)."""
+    other = other_holder(table, doc, "external_id")
     if other is not None:
         where = f"row {row}: " if row is not None else ""
         raise DuplicateError(

@@ -14,7 +14,7 @@ from typing import Any
 
 from clientcard.core.errors import DuplicateError, NotFoundError, ValidationError
 from clientcard.core.fields import BUILTIN_KEYS, FieldSchema
-from clientcard.core.store import Doc, ReadSession, Table, holder
+from clientcard.core.store import Doc, ReadSession, Table
 from clientcard.core.text import entered
 from clientcard.customers.tags import tag_key
 
@@ -143,9 +143,9 @@ def _value(doc: Doc, key: str) -> Any:
 
 
 def holders(table: Table, field: str, value: Any) -> list[int]:
-    """Ids of the customers whose indexed ``field`` is ``value`` (text as entered: NFC),
-    counting a decomposed (NFD) spelling of it too, as values stored before text was
-    composed on entry may be spelt (typed on a Mac)."""
+    """Ids of the documents (customers, bookings ...) whose indexed ``field`` is
+    ``value`` (text as entered: NFC), counting a decomposed (NFD) spelling of it too,
+    as values stored before text was composed on entry may be spelt (typed on a Mac)."""
     found = table.find(field, value)
     if value.__class__ is str and not value.isascii():
         spelt = unicodedata.normalize("NFD", value)
@@ -154,15 +154,19 @@ def holders(table: Table, field: str, value: Any) -> list[int]:
     return found
 
 
+def other_holder(table: Table, doc: Doc, field: str) -> int | None:
+    """The id of another document holding ``doc``'s value of a unique ``field``, in
+    either spelling of its accents (see :func:`holders`); None when there is none."""
+    value = doc.get(field)
+    if value is None:
+        return None
+    return next((id for id in holders(table, field, value) if id != doc["id"]), None)
+
+
 def check_unique(table: Table, doc: Doc, *, row: int | None = None) -> None:
     """Refuse an ``external_id`` that another customer already has (in any spelling
     of its accents: see :func:`holders`)."""
-    other = holder(table, doc, "external_id")
-    if other is None and doc.get("external_id") is not None:
-        other = next(
-            (id for id in holders(table, "external_id", doc["external_id"]) if id != doc["id"]),
-            None,
-        )
+    other = other_holder(table, doc, "external_id")
     if other is not None:
         where = f"row {row}: " if row is not None else ""
         raise DuplicateError(

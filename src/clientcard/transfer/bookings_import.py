@@ -40,7 +40,8 @@ from clientcard.core.clock import utc_now
 from clientcard.core.errors import ClientcardError, ValidationError
 from clientcard.core.memory import gc_paused
 from clientcard.core.store import ReadSession, WriteSession
-from clientcard.customers.records import CUSTOMERS
+from clientcard.core.text import nfc
+from clientcard.customers.records import CUSTOMERS, holders
 from clientcard.fields import dates as dates_rule
 
 if TYPE_CHECKING:
@@ -565,7 +566,8 @@ class _Plan:
 
     def _external_ids(self, raw: list[str], numbers: Sequence[int]) -> list[str | None]:
         """The bookings' own ids: each new to the file and to the workspace."""
-        given = list(map(str.strip, raw))
+        # composed (NFC) as the field type would: the fast path below skips it
+        given = list(map(nfc, map(str.strip, raw)))
         found: list[str | None] = list(given)
         if "" in given:
             found = [text or None for text in given]
@@ -645,7 +647,7 @@ class _Plan:
             return _NOTHING_RECORDED  # the first import
 
         def find(external_id: str) -> int | None:
-            found = table.find("external_id", external_id)
+            found = holders(table, "external_id", external_id)
             return found[0] if found else None
 
         return find
@@ -770,7 +772,9 @@ class _Plan:
         for doc in docs:
             value = doc.get(key)
             if value is not None:
-                index.setdefault(value, []).append(doc["id"])
+                # composed: a value stored before text was composed on entry may not be,
+                # and the cell's is (coerced)
+                index.setdefault(nfc(value), []).append(doc["id"])
 
         def by_key(raw: str) -> Any:
             if not raw.strip():
