@@ -3,6 +3,7 @@ exit status 1, the file as it was, no temporary file left behind."""
 
 from __future__ import annotations
 
+import builtins
 import errno
 import io
 import os
@@ -114,3 +115,23 @@ def test_documents_add_on_a_full_disk_is_one_line_and_stores_nothing(
     assert result.stderr.endswith(f": {NO_SPACE}\n")
     assert workspace.documents(ann) == []
     assert not [p for p in (workspace.path / "documents").rglob("*") if p.is_file()]
+
+
+def test_an_import_s_rejected_rows_on_a_full_disk_are_one_line(
+    run: RunCLI, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("name,email\nAnn,ann@example.com\nBo,not-an-e-mail\n", encoding="utf-8")
+    run("customers", "list")  # the workspace opened before the disk fills
+    real_open = builtins.open
+
+    def full_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(file, mode, *args, **kwargs)
+        return _FullFile(handle) if "w" in mode else handle
+
+    monkeypatch.setattr(builtins, "open", full_open)
+    result = run("import", "customers", str(source), "--skip-invalid")
+    monkeypatch.setattr(builtins, "open", real_open)
+    assert_user_error(result, "in.rejected.csv", NO_SPACE)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["in.csv"]
+    assert workspace.count_customers() == 0

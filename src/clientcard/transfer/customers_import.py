@@ -38,6 +38,7 @@ from attrs import evolve, frozen
 from clientcard.core.clock import utc_now
 from clientcard.core.errors import ValidationError
 from clientcard.core.fields import FieldSchema
+from clientcard.core.files import written_whole
 from clientcard.core.memory import gc_paused
 from clientcard.core.store import WriteSession
 from clientcard.customers import records
@@ -837,7 +838,9 @@ def _id_column(header: Sequence[str], targets: Sequence[str | None]) -> int | No
 def _write_rejected(path: Path, header: Sequence[str], plan: _Plan) -> Path:
     """The rejected rows, as they were, with their row number and reasons, beside the input."""
     target = path.with_name(f"{path.stem}.rejected.csv")
-    with target.open("w", encoding="utf-8-sig", newline="") as handle:
+    # whole or not at all: a full disk is one line, and nothing is imported
+    with written_whole(target) as out:
+        handle = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
         writer = csv.writer(handle)
         writer.writerow(["row", *header, "problems"])
         for number, cells, problems in plan.rejected:
@@ -845,4 +848,6 @@ def _write_rejected(path: Path, header: Sequence[str], plan: _Plan) -> Path:
                 f"{p.column}: {p.reason}" if p.column else p.reason for p in problems
             )
             writer.writerow([number, *cells, reasons])
+        handle.flush()
+        handle.detach()
     return target
