@@ -41,8 +41,9 @@ from clientcard import Workspace
 #: pinned, and a status_changes history; v4 workspaces predate that;
 #: 6: the customers snapshot has a line per customer, so exports stream it;
 #: 7: the customers' name, e-mail and phone in a column file, for duplicate checks;
-#: 8: and their folded e-mails and phones in a lookups file)
-GENERATOR_VERSION = 8
+#: 8: and their folded e-mails and phones in a lookups file;
+#: 9: snapshots and caches sealed with a checksum, the journal's base names them)
+GENERATOR_VERSION = 9
 #: bump when the generated bookings change, so cached CSV files are rebuilt
 BOOKINGS_VERSION = 1
 BATCH = 10_000

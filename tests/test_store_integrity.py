@@ -276,7 +276,7 @@ def test_an_unreadable_snapshot_or_journal_is_one_line(
         _unreadable(monkeypatch, path)
         phrase = "Permission denied"
     # (an add reads the keys file, not the snapshot: it may go ahead, ids intact)
-    commands = [("customers", "list", "--count"), ("customers", "show", "1")]
+    commands: list[tuple[str, ...]] = [("customers", "list", "--count"), ("customers", "show", "1")]
     if name == "journal":
         commands.append(("customers", "add", "--name", "X"))
     for args in commands:

@@ -43,6 +43,8 @@ from clientcard.activity.service import Activity
 from clientcard.card.service import SETTINGS as CARD_SETTINGS
 from clientcard.card.service import TABLES as CARD_TABLES
 from clientcard.card.service import Cards
+from clientcard.core import backup as backups
+from clientcard.core.check import CheckReport
 from clientcard.core.config import CONFIG_NAME, Settings
 from clientcard.core.context import DATA_DIR, Context
 from clientcard.core.convert import to_json
@@ -51,7 +53,8 @@ from clientcard.core.fields import FieldContext
 from clientcard.core.files import replace_whole
 from clientcard.core.model import Customer
 from clientcard.core.plugins import CORE_KINDS, Kind, PluginHost
-from clientcard.core.store import Store, TableSpec
+from clientcard.core.store import Finding, Store, TableSpec
+from clientcard.customers.documents import DOCUMENTS_DIR
 from clientcard.customers.service import TABLES as CUSTOMER_TABLES
 from clientcard.customers.service import Customers
 from clientcard.dedupe.merge import MERGE_STRATEGIES
@@ -332,6 +335,80 @@ class Workspace:
         """Today in the business's time zone: what "as of today" means everywhere."""
         return self.ctx.today()
 
+    # -- checking and backups ------------------------------------------------------------
+
+    def check(self, repair: bool = False) -> CheckReport:
+        """Verify the workspace; one finding per problem, in one line each.
+
+        The store checks its files (each against its checksum and against what
+        the others prove: the journal, the snapshots, id counters, caches); then
+        each capability what records point at (customers named by fields of
+        type ``customer``, activity, history and links; merges; documents'
+        files).  A lenient open's settings problems come first.  With
+        ``repair``, what is derived from the data (the keys, lookups and columns
+        caches) is rebuilt and reported as repaired; data is never guessed at.
+        """
+        found = [Finding(f"{self.config_path}: {problem}") for problem in self.problems]
+        seen = {finding.message for finding in found}
+
+        def add(findings: list[Finding]) -> None:
+            for finding in findings:
+                if finding.message not in seen:
+                    seen.add(finding.message)
+                    found.append(finding)
+
+        try:
+            store = self.store
+            checker = getattr(store, "check", None)
+            if checker is None:
+                name = self.settings["storage"].backend
+                add([Finding(f"the storage backend {name!r} cannot check its own files")])
+            else:
+                add(list(checker(repair)))
+        except ClientcardError as exc:
+            add([Finding(exc.message)])
+        for capability in (self.customers, self.dedupe):
+            try:
+                add([Finding(problem) for problem in capability.check()])
+            except ClientcardError as exc:  # (what the store could not read: said above)
+                add([Finding(exc.message)])
+        return CheckReport(tuple(found))
+
+    def backup(self, path: str | os.PathLike[str]) -> backups.Backup:
+        """Write a copy of the workspace (``clientcard.toml``, ``data/``, ``documents/``)
+        into the tar file ``path`` (``.tar``, ``.tar.gz``, ``.tgz``, ``.tar.xz`` or
+        ``.tar.bz2``), with a manifest of every file's size and checksum.
+
+        Taken under the read lock: no change lands half in it.  The file appears
+        whole or not at all (an existing one is replaced).  :meth:`restore` puts it
+        back."""
+        target = Path(path).resolve()
+        for inside in (self.path / DATA_DIR, self.path / DOCUMENTS_DIR):
+            if target.is_relative_to(inside):
+                raise WorkspaceError(f"{target}: write a backup outside {inside}")
+        with self.ctx.read():
+            return backups.write(
+                self.path,
+                target,
+                (CONFIG_NAME, DATA_DIR, DOCUMENTS_DIR),
+                # the lock and files being written are not the workspace's data
+                skip=("data/lock", "data/.*.tmp", f"{DOCUMENTS_DIR}/.incoming.*"),
+                version=_version(),
+            )
+
+    @classmethod
+    def restore(cls, path: str | os.PathLike[str], into: str | os.PathLike[str]) -> CheckReport:
+        """Restore a backup made by :meth:`backup` into ``into``, a new or empty
+        directory; return what :meth:`check` then finds (``report.ok``: nothing).
+
+        Each file is checked against the backup's manifest; only the
+        workspace's own files are written (no path outside ``into``, no link),
+        and the directory appears only once every file is in place."""
+        where = Path(into).resolve()
+        backups.extract(Path(path), where, (CONFIG_NAME, DATA_DIR, DOCUMENTS_DIR))
+        with cls.open(where, strict=False) as restored:
+            return restored.check()
+
     @staticmethod
     def to_json(customer: Customer) -> dict[str, Any]:
         """A customer as the JSON object the CLI prints with ``--format json``."""
@@ -421,6 +498,15 @@ class Workspace:
     export = _handed("transfer", Transfer.export)
     import_customers = _handed("transfer", Transfer.import_customers)
     import_bookings = _handed("transfer", Transfer.import_bookings)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("clientcard")
+    except PackageNotFoundError:
+        return ""
 
 
 for _name, _method in list(vars(Workspace).items()):

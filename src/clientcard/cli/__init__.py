@@ -64,6 +64,7 @@ def _register_commands() -> None:
         actions,
         activity,
         card,
+        check,
         classify,
         config,
         customers,
@@ -93,7 +94,7 @@ def _register_commands() -> None:
     )
     for module in (*modules, forms, config, plugins):
         cli.add_command(module.command)
-    for group in (*merge.commands, *card.commands, *activity.commands):
+    for group in (*merge.commands, *card.commands, *activity.commands, *check.commands):
         cli.add_command(group)
 
 

@@ -169,6 +169,37 @@ class DocumentFiles:
         with suppress(OSError, StoreError):
             (self._directory(sha256[:2], create=False) / name.name).unlink(missing_ok=True)
 
+    def verify(self, sha256: str, size: int | None) -> str | None:
+        """What is wrong with the stored file of a document record (None: it is there,
+        of that size, and its bytes hash to its name)."""
+        import hashlib
+
+        try:
+            name = self.path(sha256)
+        except ValidationError:
+            return f"its hash {sha256!r} is not 64 lower-case hex digits"
+        try:
+            fd = os.open(
+                self._directory(sha256[:2], create=False) / sha256,
+                os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0),
+            )
+        except FileNotFoundError:
+            return f"its file {name} is missing"
+        except (OSError, StoreError) as exc:
+            why = exc.message if isinstance(exc, StoreError) else exc.strerror or exc
+            return f"its file {name} cannot be read ({why})"
+        digest = hashlib.sha256()
+        count = 0
+        with os.fdopen(fd, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                count += len(chunk)
+        if digest.hexdigest() != sha256:
+            return f"its file {name} does not hold the bytes it was stored with (damaged)"
+        if size is not None and size != count:
+            return f"it says {size:,} bytes, but its file {name} holds {count:,}"
+        return None
+
 
 def _read(handle: BinaryIO, source: Path, size: int) -> bytes:
     try:

@@ -25,6 +25,7 @@ from clientcard.core.fields import FieldSchema
 from clientcard.core.model import Customer
 from clientcard.core.store import Doc, ReadSession, TableSpec, WriteSession, find_docs
 from clientcard.core.text import fold
+from clientcard.customers import check as references
 from clientcard.customers import records
 from clientcard.customers.documents import DOCUMENTS, DocumentFiles
 from clientcard.customers.links import customer_references
@@ -497,3 +498,12 @@ class Customers:
         """Where a merged-away id now lives: (survivor, merge id), or None."""
         with self.ctx.read() as session:
             return records.merged_into(session, id)
+
+    # -- checking ------------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """What points at no customer (fields of type ``customer``, activity, history,
+        links, documents), and documents whose stored file is missing or damaged: one
+        line each (see :mod:`clientcard.customers.check`)."""
+        with self.ctx.read() as session:
+            return references.problems(session, self.fields.schema_in(session), self.ctx.path)

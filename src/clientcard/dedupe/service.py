@@ -28,6 +28,7 @@ from clientcard.customers import records
 from clientcard.customers.links import SELF_LINKS, customer_references
 from clientcard.customers.records import CUSTOMERS, MERGES
 from clientcard.customers.service import Customers
+from clientcard.dedupe import check as merge_check
 from clientcard.dedupe.detect import (
     NAME,
     Detection,
@@ -324,6 +325,12 @@ class Dedupe:
         """The whole merge record: the records as they were, every losing value, what moved."""
         with self.ctx.read() as session:
             return dict(self._merge_doc(session, merge_id))
+
+    def check(self) -> list[str]:
+        """Merge records that are damaged or disagree with the customers (a customer
+        merged away still there): one line each (see :mod:`clientcard.dedupe.check`)."""
+        with self.ctx.read() as session:
+            return merge_check.problems(session)
 
     def _merge_doc(self, session: ReadSession, merge_id: int) -> Doc:
         doc = session.table(MERGES).get(merge_id)
