@@ -42,7 +42,7 @@ from clientcard.core.plugins import (
     Kind,
     PluginHost,
 )
-from clientcard.core.store import ReadSession, Store, TableSpec, WriteSession
+from clientcard.core.store import ReadSession, Store, TableSpec, WriteSession, open_store
 from clientcard.core.text import entered_all
 
 DATA_DIR = "data"
@@ -249,7 +249,8 @@ class Context:
         """The storage backend, opened on first use."""
         if self._store is None:
             backend = self.plugins.registry(STORAGE_BACKENDS).get(self.settings["storage"].backend)
-            self._store = backend(self.path / DATA_DIR, self.tables)
+            storage = self.settings["storage"]
+            self._store = open_store(backend, self.path / DATA_DIR, self.tables, storage)
         return self._store
 
     def close(self) -> None:

@@ -14,10 +14,11 @@ new dict instead.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from attrs import frozen
 
@@ -188,5 +189,24 @@ def columns_of(docs: Iterable[Doc], names: Sequence[str]) -> dict[str, list[Any]
     return out
 
 
-#: What a storage plugin registers: builds a store from the data directory and tables.
+#: What a storage plugin registers: builds a store from the data directory and tables
+#: (and the ``[storage]`` settings, when it takes a ``settings`` keyword: see open_store).
 StoreFactory = Callable[[Path, tuple[TableSpec, ...]], Store]
+
+
+def open_store(
+    factory: StoreFactory, data_dir: Path, tables: tuple[TableSpec, ...], settings: Any
+) -> Store:
+    """Build a store with ``factory``, handing it ``settings`` (the ``[storage]`` table:
+    ``lock_timeout`` ...) when it takes a ``settings`` keyword.
+
+    Looked up as pluggy looks up a hook implementation's arguments, so that a backend
+    written before the settings existed keeps working unchanged.
+    """
+    try:
+        takes = "settings" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # no signature to read (a builtin)
+        takes = False
+    if takes:
+        return cast(Callable[..., Store], factory)(data_dir, tables, settings=settings)
+    return factory(data_dir, tables)
