@@ -65,6 +65,17 @@ class StoreError(ClientcardError):
     """The store on disk cannot be read (corrupt or hand-edited) or written."""
 
 
+class LockTimeoutError(StoreError):
+    """Another process (or thread) held the workspace lock longer than ``[storage]
+    lock_timeout``; the message names it when it is known.  Nothing was changed:
+    the operation can be tried again."""
+
+
+class ReadOnlyError(StoreError):
+    """A change to a workspace this process can only read (a read-only mount, files
+    of another user); the message names what cannot be written."""
+
+
 class ValidationError(ClientcardError):
     """A value does not fit its field.
 

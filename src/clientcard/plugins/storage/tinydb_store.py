@@ -26,6 +26,7 @@ crash) and is not safe across processes; see docs/architecture.md.
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,7 @@ from typing import Any
 
 import orjson
 
+from clientcard.core.config import StorageSettings
 from clientcard.core.errors import StoreError
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.memory import gc_paused
@@ -47,7 +49,7 @@ from clientcard.plugins.storage.atomic import AtomicJSONStorage, atomic_write, f
 from clientcard.plugins.storage.columns import ColumnTable
 from clientcard.plugins.storage.integrity import Proofs
 from clientcard.plugins.storage.journal import Journal, Record, encode
-from clientcard.plugins.storage.lock import WorkspaceLock
+from clientcard.plugins.storage.lock import lock_for
 from clientcard.plugins.storage.memory import MemoryTable, TableKeys, Undo, undo_all
 
 META_TABLE = "_clientcard"
@@ -650,7 +652,12 @@ class TableView:
 class TinyDBStore(Store):
     """The :class:`~clientcard.core.store.Store` over TinyDB files and a journal."""
 
-    def __init__(self, data_dir: Path, specs: tuple[TableSpec, ...]) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        specs: tuple[TableSpec, ...],
+        settings: StorageSettings | None = None,
+    ) -> None:
         self.dir = data_dir
         self.dir.mkdir(parents=True, exist_ok=True)
         by_group: dict[str, list[TableSpec]] = {}
@@ -664,7 +671,10 @@ class TinyDBStore(Store):
             for name, group_specs in by_group.items()
         }
         self.group_of = {spec.name: self.groups[spec.group] for spec in specs}
-        self.lock = WorkspaceLock(data_dir / "lock")
+        #: shared with every other store of this process on the directory (see lock.py)
+        self.lock = lock_for(data_dir / "lock")
+        self._lock_released = False
+        self.lock_timeout = min((settings or StorageSettings()).lock_timeout, threading.TIMEOUT_MAX)
         #: inode of the journal read so far, the offset after its last good record,
         #: its last sequence number, and the groups it touches
         self._journal_ino: int | None = None
@@ -882,29 +892,73 @@ class TinyDBStore(Store):
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self.lock.hold(exclusive=False):
+        with self.lock.hold(exclusive=False, timeout=self.lock_timeout) as locked:
             if self._session is not None:
                 yield self._session
                 return
-            self._sync()
-            yield Session(self, writable=False)
+            if locked:
+                self._sync()
+                yield Session(self, writable=False)
+                return
+            # no lock file to lock (a read-only copy made without one): any writer
+            # would make one first, and change the files; a read they changed is refused
+            before = self._files()
+            try:
+                self._sync()
+                yield Session(self, writable=False)
+            except Exception as exc:
+                if self._files() != before:
+                    raise self._changed_unlocked() from exc
+                raise
+            if self._files() != before:
+                raise self._changed_unlocked()
+
+    def _files(self) -> tuple[object, ...]:
+        """What any commit or compaction changes: the journal's and snapshots' identities."""
+        return self.journal.identity(), *(g.current_identity() for g in self.groups.values())
+
+    def _changed_unlocked(self) -> StoreError:
+        return StoreError(
+            f"{self.dir} changed while it was read without its lock "
+            f"({self.lock.read_only}); run the command again"
+        )
+
+    def _alone(self) -> None:
+        """Refuse a write through this store inside another store's write on this
+        directory (the lock is this process's: only the holding thread gets here)."""
+        if self.lock.writer is not None and self.lock.writer is not self:
+            raise StoreError(
+                f"a second Workspace on {self.dir.parent} cannot change it inside a write "
+                "or batch() of another one in the same thread (one write would undo the "
+                "other); make the change through the Workspace whose batch it is"
+            )
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with self.lock.hold(exclusive=True):
+        with self.lock.hold(exclusive=True, timeout=self.lock_timeout):
             if self._session is not None:
                 yield self._session
                 return
+            self._alone()
+            generation = self.lock.generation
             self._sync()
             session = self._session = Session(self, writable=True)
+            self.lock.writer = self
             try:
                 yield session
+                if self.lock.generation != generation:
+                    raise StoreError(
+                        f"this process was forked inside a write to {self.dir.parent}; the "
+                        "write is the parent's: open the workspace again in the child "
+                        "(Workspace.open) and write there"
+                    )
                 committed = self._commit(session)
             except BaseException:
                 session.rollback()
                 raise
             finally:
                 self._session = None
+                self.lock.writer = None
             # the change is durable now: compaction is upkeep and must not undo it
             try:
                 if committed:
@@ -1054,7 +1108,8 @@ class TinyDBStore(Store):
 
     def compact(self) -> None:
         """Write the snapshots the journal touches and start a new journal."""
-        with self.lock.hold(exclusive=True):
+        with self.lock.hold(exclusive=True, timeout=self.lock_timeout):
+            self._alone()
             # under the exclusive lock no rewrite is under way: temp files are leftovers
             for leftover in self.dir.glob(".*.tmp"):
                 leftover.unlink(missing_ok=True)
@@ -1097,7 +1152,9 @@ class TinyDBStore(Store):
 
     def close(self) -> None:
         self._untrack_journal()
-        self.lock.close()
+        if not self._lock_released:
+            self._lock_released = True
+            self.lock.close()
 
 
 @hookimpl
