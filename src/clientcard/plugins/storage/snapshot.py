@@ -197,18 +197,27 @@ class TableStream:
             yield int(key), docs[key]
 
     def _documents(self) -> Iterator[tuple[int, Doc]]:
-        for line in self._lines():
-            if line.startswith(b"}"):
-                return
-            colon = line.find(b":")
-            try:
-                id = int(line[1 : colon - 1])
-            except ValueError:
-                raise self._damaged(line) from None
-            doc = self._parse(line[colon + 1 :].rstrip(b",\n"))
-            doc["id"] = id
-            yield id, doc
-        raise self._damaged(b"its end")
+        # the checksum is kept here, not through _lines(): a generator between the
+        # file and this loop costs more than parsing (~40% of a 100,000-line scan)
+        sealed = self._expected is not None
+        crc32, crc = zlib.crc32, self._crc
+        try:
+            for line in self._handle:
+                if sealed:
+                    crc = crc32(line, crc)
+                if line.startswith(b"}"):
+                    return
+                colon = line.find(b":")
+                try:
+                    id = int(line[1 : colon - 1])
+                except ValueError:
+                    raise self._damaged(line) from None
+                doc = self._parse(line[colon + 1 :].rstrip(b",\n"))
+                doc["id"] = id
+                yield id, doc
+            raise self._damaged(b"its end")
+        finally:
+            self._crc = crc
 
     def _parse(self, data: bytes) -> Doc:
         try:
