@@ -21,7 +21,7 @@ import pytest
 
 from clientcard import StoreError, Workspace
 from clientcard.plugins.storage import journal as journal_module
-from clientcard.plugins.storage import seal
+from clientcard.plugins.storage import seal, snapshot
 from conftest import RunCLI
 
 
@@ -343,3 +343,58 @@ def test_the_journal_reader_reports_every_kind_of_damage_in_its_message(tmp_path
     path.write_bytes(_record({"seq": 1, "ops": [["t", 1, None]], "next": {}}) + b"junk\n")
     with pytest.raises(StoreError, match="the last record was written whole"):
         journal_module.Journal(path).read(0)
+
+
+# -- workspaces written before seals ------------------------------------------------------
+
+
+def _unsealed(data: Path) -> None:
+    """Make ``data`` as an earlier version left it: no seal in any file, and a journal
+    whose base record names no snapshot."""
+    for path in data.glob("*.json"):
+        raw = path.read_bytes()
+        if path.name.endswith(".keys.json"):
+            found = orjson.loads(raw)
+            found.pop("crc")
+            path.write_bytes(orjson.dumps(found))
+        else:
+            path.write_bytes(re.sub(rb'"crc":"[0-9a-f]{8}",', b"", raw, count=1))
+    lookups = data / "customers.lookups"
+    head, _, body = lookups.read_bytes().partition(b"\n")
+    lookups.write_bytes(re.sub(rb'"crc":"[0-9a-f]{8}",', b"", head, count=1) + b"\n" + body)
+    columns = data / "customers.columns"
+    raw = columns.read_bytes()
+    magic = raw[: raw.index(b"\n") + 1]
+    size = int.from_bytes(raw[len(magic) : len(magic) + 8], "little")
+    header = orjson.loads(raw[len(magic) + 8 : len(magic) + 8 + size])
+    header.pop("crc")
+    new = orjson.dumps(header)
+    rest = raw[len(magic) + 8 + size :]
+    columns.write_bytes(magic + len(new).to_bytes(8, "little") + new + rest)
+    journal = data / "journal"
+    first, _, later = journal.read_bytes().partition(b"\n")
+    base = orjson.loads(first.rpartition(b"\t")[0])
+    base.pop("base")
+    journal.write_bytes(_record(base) + later)
+
+
+def test_a_workspace_from_before_seals_is_read_and_sealed_as_it_is_used(compacted: Path) -> None:
+    data = compacted / "data"
+    _unsealed(data)
+    assert seal.check((data / "customers.json").read_bytes(), snapshot.SEAL_AT) is None
+    assert names(compacted) == EXPECTED
+    ws = Workspace.open(compacted)
+    report = ws.check()
+    assert report.problems and all(f.repairable for f in report.problems), report
+    assert any("has no checksum" in f.message for f in report.problems)
+    assert Workspace.open(compacted).add_customer("C6").id == 6
+    assert Workspace.open(compacted).check(repair=True).ok
+    # the next compaction seals the snapshot and names it in the journal's base
+    ws = Workspace.open(compacted)
+    ws.add_customer("C7")
+    ws.store.compact()  # type: ignore[attr-defined]
+    first = (data / "journal").read_bytes().split(b"\t")[0]
+    assert orjson.loads(first)["base"]["customers"] >= 1
+    assert seal.check((data / "customers.json").read_bytes(), snapshot.SEAL_AT) is True
+    assert names(compacted) == {**EXPECTED, 6: "C6", 7: "C7"}
+    assert Workspace.open(compacted).check().findings == ()
