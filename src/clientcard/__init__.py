@@ -6,6 +6,7 @@ with :data:`hookimpl` (see docs/plugins.md).
 
 from clientcard.actions.kinds import Action, ActionKind
 from clientcard.activity.facts import Facts
+from clientcard.core.check import CheckReport
 from clientcard.core.errors import (
     ClientcardError,
     ConfigError,
@@ -34,6 +35,7 @@ from clientcard.core.fields import (
 )
 from clientcard.core.hookspecs import hookimpl
 from clientcard.core.model import Customer, FieldDef, JSONValue
+from clientcard.core.store import Finding
 from clientcard.dedupe.detect import DuplicateGroup, LookAlike
 from clientcard.dedupe.merge import Candidate, FieldValue, MergeStrategy
 from clientcard.find.selection import Selection
@@ -46,6 +48,7 @@ __all__ = [
     "Action",
     "ActionKind",
     "Candidate",
+    "CheckReport",
     "ClientcardError",
     "ConfigError",
     "Customer",
@@ -63,6 +66,7 @@ __all__ = [
     "FieldType",
     "FieldValue",
     "FieldValueError",
+    "Finding",
     "Form",
     "FormCollector",
     "FormError",
