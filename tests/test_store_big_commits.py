@@ -172,6 +172,10 @@ def test_a_crash_after_the_record_leaves_pending_snapshots_readers_follow(
         assert state(reader) == expected
     with by_keys.read() as session:
         assert session.table("bookings").find("external_id", "b9") == [9]
+    findings = open_store().check(repair=True)
+    assert all(f.repairable and f.repaired for f in findings), findings
+    assert open_store().check() == []
+    assert state(open_store()) == expected
 
     # the next compaction installs them and cleans up
     fresh = open_store()
@@ -181,6 +185,28 @@ def test_a_crash_after_the_record_leaves_pending_snapshots_readers_follow(
     seed_more = open_store()
     with seed_more.write() as session:
         assert session.table("bookings").new_id() == BIG + 2
+
+
+def test_a_check_after_such_a_crash_finds_stale_caches_only(
+    open_store: Any, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store()
+    seed(store)
+    store.compact()  # caches beside the snapshots, which the big commit leaves behind
+
+    def crash(self: Group, seq: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patched, warnings.catch_warnings():
+        patched.setattr(Group, "install_pending", crash)
+        warnings.simplefilter("ignore")
+        import_many(store)
+    findings = open_store().check()
+    assert findings and all("before a big commit" in f.message for f in findings), findings
+    assert all(f.repairable and not f.repaired for f in findings)
+    assert all(f.repaired for f in open_store().check(repair=True))
+    assert open_store().check() == []
+    assert state(open_store()) == (EXPECTED_CUSTOMERS, BIG + 1, list(range(2, BIG + 2)))
 
 
 def test_a_crash_before_the_record_changes_nothing(

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from clientcard.plugins.storage.tinydb_store import Group, TinyDBStore
 
 RESTORE = "restore the data directory from a backup ('clientcard restore')"
+#: a cache older than a big commit whose snapshot is not installed yet
+PENDING = "was written before a big commit whose snapshot is not installed yet"
 
 
 class Proofs:
@@ -267,6 +269,8 @@ def _cache_problem(scratch: Group, truth: Group, kind: str, records: list[Record
         return scratch.stale.get(kind, "cannot be used")
     for record in records:
         scratch.apply(record)
+    if (scratch.keys if kind == "keys" else scratch.columns) is None:
+        return PENDING  # (Group.apply dropped it)
     if kind == "keys":
         return _keys_differ(scratch, truth)
     return _columns_differ(scratch, truth)
@@ -302,6 +306,8 @@ def _columns_differ(scratch: Group, truth: Group) -> str | None:
 
 def _lookups_differ(found: lookups.LookupFile, truth: Group, records: list[Record]) -> str | None:
     seq = int(found.stamp.get("seq", 0))
+    if any(r.seq > seq and truth.name in r.snapshots for r in records):
+        return PENDING
     for name, fields in truth.lookup_fields.items():
         table = truth.tables[name]
         expected = _lookup_entries(fields, table.ordered().values())
