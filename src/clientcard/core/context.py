@@ -11,6 +11,7 @@ each ``Table``.  It knows no capability: services bring their own tables
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -68,8 +69,20 @@ class Events:
     def __init__(self, plugins: PluginHost) -> None:
         self._plugins = plugins
         self._hook = plugins.pm.hook
-        self._queue: list[Callable[[Any], None]] | None = None
+        #: per thread: a write belongs to the thread that opened it (the store lets one
+        #: thread write at a time), so another thread's write never joins it
+        self._local = threading.local()
         self.owner: Any = None
+
+    @property
+    def _queue(self) -> list[Callable[[Any], None]] | None:
+        """The events of this thread's write in progress (None: it is not writing)."""
+        queue: list[Callable[[Any], None]] | None = getattr(self._local, "queue", None)
+        return queue
+
+    @_queue.setter
+    def _queue(self, queue: list[Callable[[Any], None]] | None) -> None:
+        self._local.queue = queue
 
     def listened(self, hook: str) -> bool:
         """Whether any plugin implements ``hook``: building what only a listener reads
@@ -143,8 +156,11 @@ class Context:
         self.warnings = list(settings.warnings)
         self.events = Events(plugins)
         self._store: Store | None = None
-        #: upkeep that may only run once the write is on disk (removing unused files)
-        self._upkeep: list[Callable[[], None]] = []
+        #: threads of a host share a workspace: one of them opens its store
+        self._store_lock = threading.Lock()
+        #: per thread, like the events: upkeep that may only run once this thread's
+        #: write is on disk (removing unused files)
+        self._local = threading.local()
         self.use_settings(settings)
 
     @classmethod
@@ -247,11 +263,15 @@ class Context:
     @property
     def store(self) -> Store:
         """The storage backend, opened on first use."""
-        if self._store is None:
-            backend = self.plugins.registry(STORAGE_BACKENDS).get(self.settings["storage"].backend)
-            storage = self.settings["storage"]
-            self._store = open_store(backend, self.path / DATA_DIR, self.tables, storage)
-        return self._store
+        store = self._store
+        if store is None:
+            with self._store_lock:
+                if self._store is None:
+                    storage = self.settings["storage"]
+                    backend = self.plugins.registry(STORAGE_BACKENDS).get(storage.backend)
+                    self._store = open_store(backend, self.path / DATA_DIR, self.tables, storage)
+                store = self._store
+        return store
 
     def close(self) -> None:
         if self._store is not None:
@@ -306,3 +326,14 @@ class Context:
     def after_commit(self, task: Callable[[], None]) -> None:
         """Run ``task`` once the current write is on disk (never if it fails)."""
         self._upkeep.append(task)
+
+    @property
+    def _upkeep(self) -> list[Callable[[], None]]:
+        upkeep: list[Callable[[], None]] | None = getattr(self._local, "upkeep", None)
+        if upkeep is None:
+            upkeep = self._local.upkeep = []
+        return upkeep
+
+    @_upkeep.setter
+    def _upkeep(self, upkeep: list[Callable[[], None]]) -> None:
+        self._local.upkeep = upkeep
