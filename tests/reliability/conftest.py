@@ -6,19 +6,22 @@ alone, ``-m "not reliability"`` leaves it out).  Sized for CI (a few minutes in 
 ``CLIENTCARD_RELIABILITY_SCALE=10 python -m pytest tests/reliability`` runs ten times
 the kills, operations and examples for a long local run.
 
-Each test records one line of figures with the ``figure`` fixture ("kills: 120 runs,
-0 lost writes ..."); they are printed together at the end of the run, in the
-"reliability figures" section, so that the CI log shows them.
+Each test records one line of figures with the ``figure`` fixture ("kills: 100 runs,
+..., 0 lost writes ..."), or counts its case in a group with ``tally`` (one line per
+group); they are printed together at the end of the run, in the "reliability
+figures" section, so that the CI log shows them.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
 
 FIGURES = pytest.StashKey[list[str]]()
+TALLIES = pytest.StashKey[dict[str, Counter[str]]]()
 
 
 def reliability_scale() -> float:
@@ -53,9 +56,24 @@ def figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
     return record
 
 
+@pytest.fixture
+def tally(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """``tally(group, outcome)``: count one case of a parametrized group; each group is
+    shown at the end as one line ("damaged files: 30 cases: 12 a clear error, ...")."""
+    found = request.config.stash.setdefault(TALLIES, {})
+
+    def count(group: str, outcome: str) -> None:
+        found.setdefault(group, Counter())[outcome] += 1
+
+    return count
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    found = terminalreporter.config.stash.get(FIGURES, [])
-    if found:
+    lines = list(terminalreporter.config.stash.get(FIGURES, []))
+    for group, counts in terminalreporter.config.stash.get(TALLIES, {}).items():
+        shown = ", ".join(f"{n} {outcome}" for outcome, n in counts.most_common())
+        lines.append(f"{group}: {counts.total()} cases: {shown}")
+    if lines:
         terminalreporter.section("reliability figures")
-        for line in found:
+        for line in lines:
             terminalreporter.write_line(line)
