@@ -34,7 +34,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Self, TypeVar
 
 from clientcard.actions.kinds import ACTION_KINDS
 from clientcard.actions.service import Actions
@@ -43,7 +43,6 @@ from clientcard.activity.service import Activity
 from clientcard.card.service import SETTINGS as CARD_SETTINGS
 from clientcard.card.service import TABLES as CARD_TABLES
 from clientcard.card.service import Cards
-from clientcard.core import backup as backups
 from clientcard.core.check import CheckReport
 from clientcard.core.config import CONFIG_NAME, Settings
 from clientcard.core.context import DATA_DIR, Context
@@ -74,6 +73,9 @@ from clientcard.status.service import TABLES as STATUS_TABLES
 from clientcard.status.service import Status
 from clientcard.transfer.export import EXPORTERS
 from clientcard.transfer.service import Transfer
+
+if TYPE_CHECKING:
+    from clientcard.core.backup import Backup
 
 __all__ = ["CONFIG_TEMPLATE", "DATA_DIR", "KINDS", "TABLES", "WORKSPACE_ENV", "Workspace"]
 
@@ -374,7 +376,7 @@ class Workspace:
                 add([Finding(exc.message)])
         return CheckReport(tuple(found))
 
-    def backup(self, path: str | os.PathLike[str]) -> backups.Backup:
+    def backup(self, path: str | os.PathLike[str]) -> Backup:
         """Write a copy of the workspace (``clientcard.toml``, ``data/``, ``documents/``)
         into the tar file ``path`` (``.tar``, ``.tar.gz``, ``.tgz``, ``.tar.xz`` or
         ``.tar.bz2``), with a manifest of every file's size and checksum.
@@ -382,6 +384,8 @@ class Workspace:
         Taken under the read lock: no change lands half in it.  The file appears
         whole or not at all (an existing one is replaced).  :meth:`restore` puts it
         back."""
+        from clientcard.core import backup as backups  # (tarfile: for backups only)
+
         target = Path(path).resolve()
         for inside in (self.path / DATA_DIR, self.path / DOCUMENTS_DIR):
             if target.is_relative_to(inside):
@@ -404,6 +408,8 @@ class Workspace:
         Each file is checked against the backup's manifest; only the
         workspace's own files are written (no path outside ``into``, no link),
         and the directory appears only once every file is in place."""
+        from clientcard.core import backup as backups
+
         where = Path(into).resolve()
         backups.extract(Path(path), where, (CONFIG_NAME, DATA_DIR, DOCUMENTS_DIR))
         with cls.open(where, strict=False) as restored:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import os
-import secrets
 import tarfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -160,7 +159,7 @@ def extract(source: Path, into: Path, roots: Iterable[str]) -> int:
         raise WorkspaceError(f"{into} is not empty; restore into a new or empty directory")
     into.parent.mkdir(parents=True, exist_ok=True)
     # (not mkdtemp: its directory is private, and it becomes the workspace)
-    staging = into.parent / f".{into.name}.restoring.{os.getpid()}.{secrets.token_hex(4)}"
+    staging = into.parent / f".{into.name}.restoring.{os.getpid()}.{os.urandom(4).hex()}"
     staging.mkdir()
     try:
         found = _extract_all(source, staging, roots)
