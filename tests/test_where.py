@@ -591,6 +591,12 @@ def test_trailing_garbage(shop: Workspace) -> None:
         "--where 'birthday is empty now': at column 19, expected 'and', 'or' or the end after "
         "'birthday is empty', found 'now'"
     )
+    # found by tests/reliability/test_fuzz_where.py: a newline inside the condition was
+    # copied into the message, which then took two lines
+    assert str(error(shop, "birthday\n is empty now")) == (
+        "--where 'birthday\\n is empty now': at column 20, expected 'and', 'or' or the end "
+        "after 'birthday is empty', found 'now'"
+    )
     assert str(error(shop, "city = Roma and")) == (
         "--where 'city = Roma and': at column 16, expected a condition after 'and', found the end"
     )

@@ -436,7 +436,8 @@ class _Parser:
             )
         if op in ("is empty", "is not empty"):
             self.cut_by = None
-            self.expect_join(f"after '{self.text[start : self.pos]}'")
+            # the condition as written, on one line (spaces between its words may be newlines)
+            self.expect_join(f"after '{' '.join(self.text[start : self.pos].split())}'")
             check, empty = _check_empty(op), op == "is empty"
             return Condition(
                 key,
