@@ -57,13 +57,14 @@ def figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
 
 
 @pytest.fixture
-def tally(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
-    """``tally(group, outcome)``: count one case of a parametrized group; each group is
-    shown at the end as one line ("damaged files: 30 cases: 12 a clear error, ...")."""
+def tally(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``tally(group, outcome, n=1)``: count cases of a group (of parametrized tests, or of
+    examples); each group is shown at the end as one line ("damaged files: 30 cases: 12
+    a clear error, ...")."""
     found = request.config.stash.setdefault(TALLIES, {})
 
-    def count(group: str, outcome: str) -> None:
-        found.setdefault(group, Counter())[outcome] += 1
+    def count(group: str, outcome: str, n: int = 1) -> None:
+        found.setdefault(group, Counter())[outcome] += n
 
     return count
 

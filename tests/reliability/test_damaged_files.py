@@ -238,7 +238,7 @@ def test_a_damaged_file_is_an_error_or_rebuilt_never_a_silent_loss(
     name: str,
     how: str,
     where: Callable[[bytes], int] | None,
-    tally: Callable[[str, str], None],
+    tally: Callable[..., None],
     request: pytest.FixtureRequest,
 ) -> None:
     path = tmp_path / "ws"
