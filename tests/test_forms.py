@@ -6,6 +6,7 @@ import json
 import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from clientcard import (
     Workspace,
     hookimpl,
 )
+from clientcard.plugins.fields import consent
 from clientcard.workspace import CONFIG_TEMPLATE
 from conftest import RunCLI, install_plugin
 from test_cli_customers import assert_user_error
@@ -779,3 +781,19 @@ def test_each_example_in_the_schema_is_accepted(every_type: Workspace) -> None:
     assert ("phone", "+39 312 345 6789") in examples
     for key, value in examples:
         assert judged(every_type, key, value) == (True, True), (key, value)
+
+
+def test_the_answers_reported_are_the_ones_stored(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by tests/reliability/test_fuzz_forms.py: a consent given "now" was checked
+    (at one moment) and then written (at the next): the result reported the first."""
+    workspace.add_field("marketing_opt_in", type="consent", label="Send me offers")
+    ticks = iter(range(1_000))
+    start = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+    monkeypatch.setattr(consent, "utc_now", lambda: start + timedelta(seconds=next(ticks)))
+    result = workspace.submit_form("signup", {"name": "Ann", "marketing_opt_in": "yes"})
+    assert result.customer is not None
+    stored = workspace.get_customer(result.customer.id).fields["marketing_opt_in"]
+    assert result.answers["marketing_opt_in"] == stored
+    assert result.answers["name"] == "Ann"

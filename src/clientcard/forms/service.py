@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from clientcard.core.context import Context
-from clientcard.core.convert import customer_from_doc
+from clientcard.core.convert import customer_from_doc, to_json
 from clientcard.core.errors import FormError, ValidationError, shown
 from clientcard.core.fields import BUILTIN_KEYS
 from clientcard.core.model import FieldDef
@@ -121,7 +121,14 @@ class Forms:
                 raise FormError(name, {exc.field: problem}) from None
         if dry_run:
             return FormResult(name, matched is None, before, checked, matched_by, True)
-        return FormResult(name, matched is None, customer, checked, matched_by)
+        # the answers as the card stores them: checked twice, a value taken at the time of
+        # checking (a consent given "now") was taken again when the card was written
+        stored = to_json(customer)
+        answers = {
+            key: stored[key] if key in BUILTIN_KEYS else stored["fields"].get(key)
+            for key in checked
+        }
+        return FormResult(name, matched is None, customer, answers, matched_by)
 
     def _form(self, session: ReadSession, name: str) -> Form:
         known = self.names()
