@@ -19,7 +19,8 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from fuzz_values import fuzz_settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from clientcard import Selection, Workspace
@@ -29,16 +30,6 @@ from clientcard.find.where import matches_all, parse_where
 pytestmark = pytest.mark.reliability
 
 EXAMPLES = 1500  # each for any text and for built expressions; scaled
-
-
-def fuzz_settings(examples: int) -> settings:
-    return settings(
-        max_examples=examples,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
 
 
 @pytest.fixture(scope="module")
