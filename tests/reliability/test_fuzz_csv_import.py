@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzz_values import CHOICES, LIKELY, any_text, fuzz_settings, shaped
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from clientcard import Workspace
 from clientcard.core.errors import ValidationError
 from clientcard.transfer.bookings_import import ImportFileError, ImportRowsError
+from reliability.fuzz_values import CHOICES, LIKELY, any_text, fuzz_settings, shaped
 
 pytestmark = pytest.mark.reliability
 

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fuzz_values import CHOICES, LIKELY, any_text, fuzz_settings, python_values, shaped
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,6 +35,7 @@ from clientcard import Workspace
 from clientcard.core.errors import FieldValueError
 from clientcard.core.fields import FieldContext, FieldSchema, FieldType
 from clientcard.core.model import FieldDef
+from reliability.fuzz_values import CHOICES, LIKELY, any_text, fuzz_settings, python_values, shaped
 
 pytestmark = pytest.mark.reliability
 

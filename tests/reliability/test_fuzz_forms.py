@@ -19,12 +19,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fuzz_values import CHOICES, LIKELY, any_text, fuzz_settings, shaped
 from hypothesis import given
 from hypothesis import strategies as st
 
 from clientcard import Workspace
 from clientcard.core.errors import FormError
+from reliability.fuzz_values import CHOICES, LIKELY, any_text, fuzz_settings, shaped
 
 pytestmark = pytest.mark.reliability
 

@@ -19,13 +19,13 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from fuzz_values import fuzz_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
 from clientcard import Selection, Workspace
 from clientcard.core.errors import ValidationError
 from clientcard.find.where import matches_all, parse_where
+from reliability.fuzz_values import fuzz_settings
 
 pytestmark = pytest.mark.reliability
 

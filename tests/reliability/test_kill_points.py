@@ -34,7 +34,7 @@ from clientcard import Workspace
 pytestmark = pytest.mark.reliability
 
 SEED = 15_0006
-ROUNDS = 100
+ROUNDS = 150
 #: a new workspace every this many rounds: kills also land on the first writes
 ROUNDS_PER_WORKSPACE = 30
 #: the kill lands at a call from 1 to this (an add takes ~3 calls, a compaction ~30)
@@ -260,5 +260,5 @@ def test_kills_at_io_steps_lose_no_acknowledged_write(
         f"{in_flight['lost']} times ({in_flight['none']} kills in a compaction or between "
         "operations)"
     )
-    # the kills did land on every kind of step
-    assert {"fsync before", "fsync after", "replace before", "write torn"} <= set(points), points
+    if rounds >= ROUNDS:  # the kills did land on every kind of step (a short run may not)
+        assert {"fsync before", "fsync after", "replace before", "write torn"} <= set(points)
